@@ -1,0 +1,178 @@
+/**
+ * Configuration: the defaults of config.json, overridden per server by the
+ * JSON object the original harness passed as the first argument. Pure: it
+ * takes parsed values and returns validated, complete configs, or throws a
+ * ConfigError that says which key is wrong and why.
+ */
+export class ConfigError extends Error {}
+
+export interface Defaults {
+  host: string;
+  ndb: number;
+  lb: { port: number };
+  db: { 'base-port': number; 'digest-length': number };
+  redis: { 'base-port': number; 'single-instance-port': number };
+  q: { port: number };
+  'log-dir': string;
+  'data-dir': string;
+}
+
+export interface RedisAddress {
+  host: string;
+  port: number;
+}
+
+export interface LBConfig {
+  id: number;
+  host: string;
+  port: number;
+  ndb: number;
+  'db-host': string;
+  'db-base-port': number;
+  logfile: string | null;
+}
+
+export interface DBConfig {
+  id: number;
+  host: string;
+  hostport: number;
+  servers: RedisAddress[];
+  qhost: string;
+  qport: number;
+  ndb: number;
+  baseDBport: number;
+  'digest-length': number;
+  logfile: string | null;
+}
+
+export interface QConfig {
+  id: number;
+  host: string;
+  port: number;
+  nq: number;
+  ndb: number;
+  logfile: string | null;
+}
+
+type Kind = 'count' | 'index' | 'port' | 'string' | 'servers' | 'logfile';
+
+function check(obj: Record<string, unknown>, key: string, kind: Kind, where: string): void {
+  const v = obj[key];
+  if (v === undefined) return;
+  const bad = (want: string) => new ConfigError(`${where}: "${key}" must be ${want}, got ${JSON.stringify(v)}`);
+  switch (kind) {
+    case 'count':
+      if (!Number.isInteger(v) || (v as number) < 1) throw bad('an integer >= 1');
+      return;
+    case 'index':
+      if (!Number.isInteger(v) || (v as number) < 0) throw bad('an integer >= 0');
+      return;
+    case 'port':
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65535) throw bad('a port number 0..65535');
+      return;
+    case 'string':
+      if (typeof v !== 'string' || v.length === 0) throw bad('a non-empty string');
+      return;
+    case 'logfile':
+      if (v !== null && (typeof v !== 'string' || v.length === 0)) throw bad('a file path or null');
+      return;
+    case 'servers':
+      if (!Array.isArray(v) || v.length === 0) throw bad('a non-empty array of {"host", "port"}');
+      for (const s of v) {
+        if (typeof s !== 'object' || s === null) throw bad('a non-empty array of {"host", "port"}');
+        check(s as Record<string, unknown>, 'host', 'string', `${where} servers[]`);
+        check(s as Record<string, unknown>, 'port', 'port', `${where} servers[]`);
+      }
+  }
+}
+
+function checkAll(obj: Record<string, unknown>, kinds: Record<string, Kind>, where: string): void {
+  for (const [key, kind] of Object.entries(kinds)) check(obj, key, kind, where);
+}
+
+/** Parse a server's first argument; no argument means single-instance mode. */
+export function parseOverrides(arg: string | undefined, where: string): Record<string, unknown> | null {
+  if (arg === undefined) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(arg);
+  } catch (e) {
+    throw new ConfigError(`${where}: the first argument must be a JSON object: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`${where}: the first argument must be a JSON object, got ${arg}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export function checkDefaults(x: unknown): Defaults {
+  const where = 'config.json';
+  if (typeof x !== 'object' || x === null) throw new ConfigError(`${where} must hold a JSON object`);
+  const d = x as Record<string, Record<string, unknown>>;
+  checkAll(d, { host: 'string', ndb: 'count', 'log-dir': 'string', 'data-dir': 'string' }, where);
+  for (const section of ['lb', 'db', 'redis', 'q']) {
+    if (typeof d[section] !== 'object' || d[section] === null) throw new ConfigError(`${where}: "${section}" must be an object`);
+  }
+  checkAll(d.lb, { port: 'port' }, `${where} lb`);
+  checkAll(d.db, { 'base-port': 'port', 'digest-length': 'count' }, `${where} db`);
+  checkAll(d.redis, { 'base-port': 'port', 'single-instance-port': 'port' }, `${where} redis`);
+  checkAll(d.q, { port: 'port' }, `${where} q`);
+  return x as Defaults;
+}
+
+export function lbConfig(defaults: Defaults, overrides: Record<string, unknown> | null): LBConfig {
+  const o = overrides ?? { ndb: 1 };
+  checkAll(o, { id: 'index', port: 'port', ndb: 'count', 'db-base-port': 'port', 'db-host': 'string', host: 'string', logfile: 'logfile' }, 'LB');
+  const id = (o.id as number | undefined) ?? 0;
+  return {
+    id,
+    host: (o.host as string | undefined) ?? defaults.host,
+    port: (o.port as number | undefined) ?? defaults.lb.port,
+    ndb: (o.ndb as number | undefined) ?? defaults.ndb,
+    'db-host': (o['db-host'] as string | undefined) ?? defaults.host,
+    'db-base-port': (o['db-base-port'] as number | undefined) ?? defaults.db['base-port'],
+    logfile: o.logfile === undefined ? null : (o.logfile as string | null),
+  };
+}
+
+export function dbConfig(defaults: Defaults, overrides: Record<string, unknown> | null): DBConfig {
+  const single = overrides === null;
+  const o = overrides ?? { ndb: 1, servers: [{ host: 'localhost', port: defaults.redis['single-instance-port'] }] };
+  checkAll(
+    o,
+    {
+      id: 'index', host: 'string', hostport: 'port', servers: 'servers', qhost: 'string', qport: 'port',
+      ndb: 'count', baseDBport: 'port', 'digest-length': 'count', logfile: 'logfile',
+    },
+    'DB',
+  );
+  const id = (o.id as number | undefined) ?? 0;
+  const ndb = (o.ndb as number | undefined) ?? defaults.ndb;
+  if (id >= ndb) throw new ConfigError(`DB: "id" ${id} must be less than "ndb" ${ndb}`);
+  const baseDBport = (o.baseDBport as number | undefined) ?? defaults.db['base-port'];
+  return {
+    id,
+    host: (o.host as string | undefined) ?? defaults.host,
+    hostport: (o.hostport as number | undefined) ?? baseDBport + id,
+    servers: (o.servers as RedisAddress[] | undefined) ?? [{ host: 'localhost', port: defaults.redis['base-port'] + id }],
+    qhost: (o.qhost as string | undefined) ?? defaults.host,
+    qport: (o.qport as number | undefined) ?? defaults.q.port,
+    ndb: single ? 1 : ndb,
+    baseDBport,
+    'digest-length': (o['digest-length'] as number | undefined) ?? defaults.db['digest-length'],
+    logfile: o.logfile === undefined ? null : (o.logfile as string | null),
+  };
+}
+
+export function qConfig(defaults: Defaults, overrides: Record<string, unknown> | null): QConfig {
+  const o = overrides ?? { ndb: 1 };
+  checkAll(o, { id: 'index', host: 'string', port: 'port', nq: 'count', ndb: 'count', logfile: 'logfile' }, 'Q');
+  return {
+    id: (o.id as number | undefined) ?? 0,
+    host: (o.host as string | undefined) ?? defaults.host,
+    port: (o.port as number | undefined) ?? defaults.q.port,
+    nq: (o.nq as number | undefined) ?? 1,
+    ndb: (o.ndb as number | undefined) ?? defaults.ndb,
+    logfile: o.logfile === undefined ? null : (o.logfile as string | null),
+  };
+}

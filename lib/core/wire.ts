@@ -1,0 +1,134 @@
+/**
+ * The JSON shapes of SPEC.md, validated. Everything that crosses a process
+ * boundary (a client's PUT body, a gossip message read from the queue, a
+ * value read back from Redis) comes through here, so no malformed or hostile
+ * value reaches the merge.
+ */
+import { Clock, makeClock } from './clock';
+import { LIMITS } from './limits';
+
+const utf8 = new TextEncoder();
+import { TeaState, Version, rating } from './versions';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+export function parseClock(x: unknown, what = 'clock'): Parsed<Clock> {
+  if (!isPlainObject(x)) return fail(`${what} must be an object of client id to counter`);
+  const ids = Object.keys(x);
+  if (ids.length > LIMITS.clockEntries) return fail(`${what} has ${ids.length} entries; at most ${LIMITS.clockEntries}`);
+  const entries: [string, number][] = [];
+  for (const id of ids) {
+    if (id.length === 0 || id.length > LIMITS.clientIdLength) {
+      return fail(`${what} client ids must be 1 to ${LIMITS.clientIdLength} characters`);
+    }
+    const n = x[id];
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+      return fail(`${what} counter for ${JSON.stringify(id)} must be an integer >= 0`);
+    }
+    entries.push([id, n]);
+  }
+  return ok(makeClock(entries));
+}
+
+function parseChoice(x: unknown, what: string): Parsed<number> {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return fail(`${what} must be a finite number`);
+  return ok(x);
+}
+
+/** A client's write: `{"rating": <number>, "clock": {...}}`. */
+export function parseWrite(body: unknown): Parsed<Version> {
+  if (!isPlainObject(body)) return fail('body must be a JSON object {"rating": <number>, "clock": {...}}');
+  if (!('rating' in body)) return fail('rating is missing');
+  const choice = parseChoice(body.rating, 'rating');
+  if (!choice.ok) return choice;
+  if (!('clock' in body)) return fail('clock is missing');
+  const clock = parseClock(body.clock);
+  if (!clock.ok) return clock;
+  return ok({ choice: choice.value, clock: clock.value });
+}
+
+/** Parallel `choices` and `clocks` arrays, as in a GET response, a gossip tuple or Redis. */
+export function parseVersions(choices: unknown, clocks: unknown): Parsed<Version[]> {
+  if (!Array.isArray(choices) || !Array.isArray(clocks)) return fail('choices and clocks must be arrays');
+  if (choices.length !== clocks.length) return fail('choices and clocks must have the same length');
+  if (choices.length > LIMITS.tupleVersions) return fail(`at most ${LIMITS.tupleVersions} versions`);
+  const versions: Version[] = [];
+  for (let k = 0; k < choices.length; k++) {
+    const choice = parseChoice(choices[k], `choices[${k}]`);
+    if (!choice.ok) return choice;
+    const clock = parseClock(clocks[k], `clocks[${k}]`);
+    if (!clock.ok) return clock;
+    versions.push({ choice: choice.value, clock: clock.value });
+  }
+  return ok(versions);
+}
+
+/** What GET answers: `{"rating", "choices", "clocks"}`. */
+export interface RatingView {
+  rating: number;
+  choices: number[];
+  clocks: Clock[];
+}
+
+export function viewOf(state: TeaState): RatingView {
+  return {
+    rating: rating(state),
+    choices: state.versions.map((v) => v.choice),
+    clocks: state.versions.map((v) => v.clock),
+  };
+}
+
+/**
+ * A gossip message: SPEC.md's `{"primary", "key", "rating", "choices",
+ * "clocks"}`, plus `tombstone` when the tea has been deleted, so deletions
+ * travel the ring the same way writes do.
+ */
+export interface GossipTuple extends RatingView {
+  primary: string;
+  key: string;
+  tombstone?: Clock;
+}
+
+export function tupleOf(primary: string, key: string, state: TeaState): GossipTuple {
+  const tuple: GossipTuple = { primary, key, ...viewOf(state) };
+  if (state.tombstone !== null) tuple.tombstone = state.tombstone;
+  return tuple;
+}
+
+export function parseTuple(x: unknown): Parsed<GossipTuple> {
+  if (!isPlainObject(x)) return fail('gossip message must be an object');
+  if (typeof x.primary !== 'string' || x.primary.length === 0) return fail('gossip primary must be a non-empty string');
+  if (typeof x.key !== 'string' || x.key.length === 0) return fail('gossip key must be a non-empty string');
+  const versions = parseVersions(x.choices, x.clocks);
+  if (!versions.ok) return versions;
+  let tombstone: Clock | undefined;
+  if (x.tombstone !== undefined && x.tombstone !== null) {
+    const parsed = parseClock(x.tombstone, 'tombstone');
+    if (!parsed.ok) return parsed;
+    tombstone = parsed.value;
+  }
+  const state: TeaState = { versions: versions.value, tombstone: tombstone ?? null };
+  return ok(tupleOf(x.primary, x.key, state));
+}
+
+/** The state a tuple carries. */
+export function stateOfTuple(tuple: GossipTuple): TeaState {
+  return {
+    versions: tuple.choices.map((choice, k) => ({ choice, clock: tuple.clocks[k] })),
+    tombstone: tuple.tombstone ?? null,
+  };
+}
+
+/** A tea name from the URL: non-empty and at most LIMITS.teaNameBytes of UTF-8. */
+export function checkTeaName(name: string): string | null {
+  if (name.length === 0) return 'tea name is empty';
+  if (utf8.encode(name).length > LIMITS.teaNameBytes) return `tea name is longer than ${LIMITS.teaNameBytes} bytes`;
+  return null;
+}

@@ -1,0 +1,92 @@
+/**
+ * What every server's HTTP shell shares: JSON errors, content negotiation,
+ * body parsing with limits, and reading the tea name from the path.
+ */
+import type { Context, Middleware, Next } from 'koa';
+import bodyParser from 'koa-bodyparser';
+import { LIMITS } from '../core/limits';
+import { checkTeaName } from '../core/wire';
+import type { Logger } from '../log';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Render every error as `{"error": "..."}` with its status; hide the details of 5xx. */
+export function jsonErrors(log: Logger): Middleware {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = { error: `no route for ${ctx.method} ${ctx.path}` };
+      }
+    } catch (e) {
+      const err = e as { status?: number; statusCode?: number; message?: string; headers?: Record<string, string>; stack?: string };
+      const status = err.status ?? err.statusCode ?? 500;
+      const clientError = Number.isInteger(status) && status >= 400 && status < 500;
+      ctx.status = clientError ? status : 500;
+      ctx.body = { error: clientError ? (err.message ?? 'bad request') : 'internal error' };
+      if (err.headers) ctx.set(err.headers);
+      if (!clientError) log.error(`${ctx.method} ${ctx.path}: ${err.stack ?? String(e)}`);
+    }
+  };
+}
+
+/** 406 when the client's Accept header leaves out application/json (none, or * / *, is fine). */
+export const requireAcceptJson: Middleware = async (ctx, next) => {
+  if (ctx.get('accept') !== '' && !ctx.accepts('application/json')) {
+    throw new HttpError(406, 'this server only answers application/json');
+  }
+  await next();
+};
+
+/** 415 unless the body is declared as application/json (a charset parameter is fine). */
+export const requireJsonContentType: Middleware = async (ctx, next) => {
+  const type = ctx.get('content-type').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new HttpError(415, `Content-Type must be application/json, got ${JSON.stringify(ctx.get('content-type'))}`);
+  }
+  await next();
+};
+
+const parser = bodyParser({ enableTypes: ['json'], jsonLimit: String(LIMITS.bodyBytes), strict: true });
+
+/** Parse a JSON body: 413 above LIMITS.bodyBytes, 400 when it is not a JSON object or array. */
+export const parseJsonBody: Middleware = async (ctx, next) => {
+  try {
+    await parser(ctx, async () => undefined);
+  } catch (e) {
+    const err = e as { status?: number; message?: string };
+    if (err.status === 413) throw new HttpError(413, `body is larger than ${LIMITS.bodyBytes} bytes`);
+    throw new HttpError(400, `body is not valid JSON: ${err.message ?? 'parse error'}`);
+  }
+  await next();
+};
+
+/** The tea name of `/rating/<tea>`: one path segment, percent-decoded, within limits. */
+export function teaFromPath(path: string): string {
+  const raw = path.replace(/^\/rating\//, '').replace(/\/$/, '');
+  let tea: string;
+  try {
+    tea = decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'tea name is not valid percent-encoding');
+  }
+  const problem = checkTeaName(tea);
+  if (problem) throw new HttpError(400, problem);
+  return tea;
+}
+
+/** A catch-all for a route's other methods: 405 with an Allow header. */
+export function methodNotAllowed(allowed: string[]): Middleware {
+  return async (ctx) => {
+    throw new HttpError(405, `${ctx.method} is not allowed on ${ctx.path}; use ${allowed.join(', ')}`, { Allow: allowed.join(', ') });
+  };
+}

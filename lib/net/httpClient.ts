@@ -1,0 +1,81 @@
+/**
+ * The HTTP client the LB uses to reach DBs and the DBs use to reach the
+ * queue. One interface, several implementations, so the benchmark can
+ * compare them side by side (see README "Choosing the HTTP client").
+ * Every implementation keeps connections alive: a new TCP connection per
+ * request costs more than the request.
+ */
+import http from 'node:http';
+import got from 'got';
+
+export interface HttpResponse {
+  status: number;
+  body: string;
+}
+
+export interface HttpClient {
+  /** Send one request. Rejects only when no HTTP response arrives (refused, reset, timed out). */
+  request(method: string, url: string, body?: string, timeoutMs?: number): Promise<HttpResponse>;
+  close(): void;
+}
+
+export type HttpClientKind = 'node' | 'got';
+
+export const HTTP_CLIENT_KINDS: readonly HttpClientKind[] = ['node', 'got'];
+
+/** Requests wait this long for an answer before failing; DBs and the queue answer in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
+
+function keepAliveAgent(): http.Agent {
+  // maxSockets bounds how many connections one LB opens to one DB under load.
+  return new http.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 1000 });
+}
+
+export function nodeHttpClient(): HttpClient {
+  const agent = keepAliveAgent();
+  return {
+    request(method, url, body, timeoutMs = DEFAULT_TIMEOUT_MS) {
+      return new Promise<HttpResponse>((resolve, reject) => {
+        const req = http.request(url, { method, agent, headers: JSON_HEADERS, timeout: timeoutMs }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        });
+        req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms: ${method} ${url}`)));
+        req.on('error', reject);
+        req.end(body);
+      });
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+export function gotClient(): HttpClient {
+  const agent = keepAliveAgent();
+  const client = got.extend({
+    agent: { http: agent },
+    headers: JSON_HEADERS,
+    throwHttpErrors: false,
+    retry: { limit: 0 },
+    followRedirect: false,
+  });
+  return {
+    async request(method, url, body, timeoutMs = DEFAULT_TIMEOUT_MS) {
+      const res = await client(url, { method: method as 'GET', body, timeout: { request: timeoutMs } });
+      return { status: res.statusCode, body: res.body };
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+export function createHttpClient(kind: HttpClientKind): HttpClient {
+  switch (kind) {
+    case 'node':
+      return nodeHttpClient();
+    case 'got':
+      return gotClient();
+  }
+}

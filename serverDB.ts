@@ -1,0 +1,37 @@
+/**
+ * A DB instance: `node dist/serverDB.js '<json>'` (keys of SPEC.md), or with
+ * no argument single-instance mode on port 3000 over the Redis at
+ * localhost:6379.
+ */
+import Redis from 'ioredis';
+import { dbConfig, parseOverrides } from './lib/config';
+import { dbApp } from './lib/db/app';
+import { RedisTeaStore } from './lib/db/redisStore';
+import { Replica } from './lib/db/replica';
+import { createLogger } from './lib/log';
+import { createHttpClient } from './lib/net/httpClient';
+import { HttpQueue } from './lib/queue/httpQueue';
+import { closeServer, listen, loadDefaults, onShutdown, runMain } from './lib/server/boot';
+
+runMain('serverDB', async () => {
+  const config = dbConfig(loadDefaults(), parseOverrides(process.argv[2], 'serverDB'));
+  const log = createLogger(`db${config.id}`, config.logfile);
+  const { host, port } = config.servers[0];
+  const redis = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 2 });
+  redis.on('error', (e) => log.warnEvery('redis', 5000, `redis ${host}:${port}: ${e.message}`));
+  try {
+    await redis.connect();
+  } catch (e) {
+    throw new Error(`cannot reach Redis at ${host}:${port}: ${(e as Error).message}`);
+  }
+  const store = new RedisTeaStore(redis);
+  const queue = new HttpQueue(config.qhost, config.qport, createHttpClient('got'));
+  const replica = new Replica({ id: config.id, ndb: config.ndb, digestLength: config['digest-length'], store, queue, log });
+  const server = await listen(dbApp(replica, log), config.host, config.hostport, `serverDB ${config.id}`);
+  log.info(`listening on ${config.host}:${config.hostport}, redis ${host}:${port}, queue ${config.qhost}:${config.qport}, ndb ${config.ndb}`);
+  onShutdown(log, async () => {
+    await closeServer(server);
+    await queue.close();
+    await store.close();
+  });
+});
