@@ -2,7 +2,8 @@
  * The load balancer: `node dist/serverLB.js '<json>'` (keys of SPEC.md), or
  * with no argument ndb 1 on port 2500.
  */
-import { lbApp } from './lib/lb/app';
+import { dbUrls, lbApp } from './lib/lb/app';
+import { DbHealth } from './lib/lb/health';
 import { lbConfig, parseOverrides } from './lib/config';
 import { createLogger } from './lib/log';
 import { createHttpClient } from './lib/net/httpClient';
@@ -12,10 +13,13 @@ runMain('serverLB', async () => {
   const config = lbConfig(loadDefaults(), parseOverrides(process.argv[2], 'serverLB'));
   const log = createLogger(`lb${config.id}`, config.logfile);
   const http = createHttpClient('got');
-  const app = lbApp({ ndb: config.ndb, dbHost: config['db-host'], dbBasePort: config['db-base-port'], http, log });
+  const health = new DbHealth(dbUrls(config['db-host'], config['db-base-port'], config.ndb), http);
+  const app = lbApp({ ndb: config.ndb, dbHost: config['db-host'], dbBasePort: config['db-base-port'], http, log, health });
   const server = await listen(app, config.host, config.port, 'serverLB');
+  health.start();
   log.info(`listening on ${config.host}:${config.port}, ndb ${config.ndb}, DBs from ${config['db-host']}:${config['db-base-port']}`);
   onShutdown(log, async () => {
+    health.stop();
     await closeServer(server);
     http.close();
   });

@@ -10,9 +10,15 @@ export interface Defaults {
   host: string;
   ndb: number;
   lb: { port: number };
-  db: { 'base-port': number; 'digest-length': number };
+  db: {
+    'base-port': number;
+    'digest-length': number;
+    'gossip-interval-ms': number;
+    'flush-after-ms': number;
+    'anti-entropy-interval-ms': number;
+  };
   redis: { 'base-port': number; 'single-instance-port': number };
-  q: { port: number };
+  q: { port: number; 'redis-port': number };
   'log-dir': string;
   'data-dir': string;
 }
@@ -42,6 +48,13 @@ export interface DBConfig {
   ndb: number;
   baseDBport: number;
   'digest-length': number;
+  /** Background gossip tick: drain the inbox, send a digest whose oldest tuple is flush-after-ms old. 0 = off. */
+  'gossip-interval-ms': number;
+  'flush-after-ms': number;
+  /** Anti-entropy round with a random live peer. 0 = off. */
+  'anti-entropy-interval-ms': number;
+  /** Where the other DBs are, for anti-entropy; by default host:baseDBport+i. */
+  peers: RedisAddress[];
   logfile: string | null;
 }
 
@@ -51,10 +64,12 @@ export interface QConfig {
   port: number;
   nq: number;
   ndb: number;
+  /** The Redis that keeps the channels; null keeps them in memory (lost with the process). */
+  redis: RedisAddress | null;
   logfile: string | null;
 }
 
-type Kind = 'count' | 'index' | 'port' | 'string' | 'servers' | 'logfile';
+type Kind = 'count' | 'index' | 'port' | 'string' | 'servers' | 'logfile' | 'millis' | 'address';
 
 function check(obj: Record<string, unknown>, key: string, kind: Kind, where: string): void {
   const v = obj[key];
@@ -73,6 +88,15 @@ function check(obj: Record<string, unknown>, key: string, kind: Kind, where: str
     case 'string':
       if (typeof v !== 'string' || v.length === 0) throw bad('a non-empty string');
       return;
+    case 'millis':
+      if (!Number.isInteger(v) || (v as number) < 0) throw bad('a whole number of milliseconds >= 0');
+      return;
+    case 'address':
+      if (v === null) return;
+      if (typeof v !== 'object' || Array.isArray(v)) throw bad('{"host", "port"} or null');
+      check(v as Record<string, unknown>, 'host', 'string', `${where} ${key}`);
+      check(v as Record<string, unknown>, 'port', 'port', `${where} ${key}`);
+      return;
     case 'logfile':
       if (v !== null && (typeof v !== 'string' || v.length === 0)) throw bad('a file path or null');
       return;
@@ -80,6 +104,8 @@ function check(obj: Record<string, unknown>, key: string, kind: Kind, where: str
       if (!Array.isArray(v) || v.length === 0) throw bad('a non-empty array of {"host", "port"}');
       for (const s of v) {
         if (typeof s !== 'object' || s === null) throw bad('a non-empty array of {"host", "port"}');
+        // Both are required: a missing one would silently connect to some other Redis.
+        if (s.host === undefined || s.port === undefined) throw bad('a non-empty array of {"host", "port"}, each with both');
         check(s as Record<string, unknown>, 'host', 'string', `${where} servers[]`);
         check(s as Record<string, unknown>, 'port', 'port', `${where} servers[]`);
       }
@@ -114,9 +140,13 @@ export function checkDefaults(x: unknown): Defaults {
     if (typeof d[section] !== 'object' || d[section] === null) throw new ConfigError(`${where}: "${section}" must be an object`);
   }
   checkAll(d.lb, { port: 'port' }, `${where} lb`);
-  checkAll(d.db, { 'base-port': 'port', 'digest-length': 'count' }, `${where} db`);
+  checkAll(
+    d.db,
+    { 'base-port': 'port', 'digest-length': 'count', 'gossip-interval-ms': 'millis', 'flush-after-ms': 'millis', 'anti-entropy-interval-ms': 'millis' },
+    `${where} db`,
+  );
   checkAll(d.redis, { 'base-port': 'port', 'single-instance-port': 'port' }, `${where} redis`);
-  checkAll(d.q, { port: 'port' }, `${where} q`);
+  checkAll(d.q, { port: 'port', 'redis-port': 'port' }, `${where} q`);
   return x as Defaults;
 }
 
@@ -143,6 +173,7 @@ export function dbConfig(defaults: Defaults, overrides: Record<string, unknown> 
     {
       id: 'index', host: 'string', hostport: 'port', servers: 'servers', qhost: 'string', qport: 'port',
       ndb: 'count', baseDBport: 'port', 'digest-length': 'count', logfile: 'logfile',
+      'gossip-interval-ms': 'millis', 'flush-after-ms': 'millis', 'anti-entropy-interval-ms': 'millis', peers: 'servers',
     },
     'DB',
   );
@@ -150,9 +181,12 @@ export function dbConfig(defaults: Defaults, overrides: Record<string, unknown> 
   const ndb = (o.ndb as number | undefined) ?? defaults.ndb;
   if (id >= ndb) throw new ConfigError(`DB: "id" ${id} must be less than "ndb" ${ndb}`);
   const baseDBport = (o.baseDBport as number | undefined) ?? defaults.db['base-port'];
+  const host = (o.host as string | undefined) ?? defaults.host;
+  const peers = (o.peers as RedisAddress[] | undefined) ?? Array.from({ length: ndb }, (_, i) => ({ host, port: baseDBport + i }));
+  if (peers.length !== ndb) throw new ConfigError(`DB: "peers" must list ${ndb} DBs (ndb), got ${peers.length}`);
   return {
     id,
-    host: (o.host as string | undefined) ?? defaults.host,
+    host,
     hostport: (o.hostport as number | undefined) ?? baseDBport + id,
     servers: (o.servers as RedisAddress[] | undefined) ?? [{ host: 'localhost', port: defaults.redis['base-port'] + id }],
     qhost: (o.qhost as string | undefined) ?? defaults.host,
@@ -160,19 +194,24 @@ export function dbConfig(defaults: Defaults, overrides: Record<string, unknown> 
     ndb: single ? 1 : ndb,
     baseDBport,
     'digest-length': (o['digest-length'] as number | undefined) ?? defaults.db['digest-length'],
+    'gossip-interval-ms': (o['gossip-interval-ms'] as number | undefined) ?? defaults.db['gossip-interval-ms'],
+    'flush-after-ms': (o['flush-after-ms'] as number | undefined) ?? defaults.db['flush-after-ms'],
+    'anti-entropy-interval-ms': (o['anti-entropy-interval-ms'] as number | undefined) ?? defaults.db['anti-entropy-interval-ms'],
+    peers: single ? [{ host, port: (o.hostport as number | undefined) ?? baseDBport + id }] : peers,
     logfile: o.logfile === undefined ? null : (o.logfile as string | null),
   };
 }
 
 export function qConfig(defaults: Defaults, overrides: Record<string, unknown> | null): QConfig {
   const o = overrides ?? { ndb: 1 };
-  checkAll(o, { id: 'index', host: 'string', port: 'port', nq: 'count', ndb: 'count', logfile: 'logfile' }, 'Q');
+  checkAll(o, { id: 'index', host: 'string', port: 'port', nq: 'count', ndb: 'count', logfile: 'logfile', redis: 'address' }, 'Q');
   return {
     id: (o.id as number | undefined) ?? 0,
     host: (o.host as string | undefined) ?? defaults.host,
     port: (o.port as number | undefined) ?? defaults.q.port,
     nq: (o.nq as number | undefined) ?? 1,
     ndb: (o.ndb as number | undefined) ?? defaults.ndb,
+    redis: (o.redis as RedisAddress | null | undefined) ?? null,
     logfile: o.logfile === undefined ? null : (o.logfile as string | null),
   };
 }

@@ -15,6 +15,10 @@ export interface Layout {
   dbBasePort: number;
   redisBasePort: number;
   qPort: number;
+  /** The queue's own Redis, which keeps its channels across a crash. */
+  qRedisPort: number;
+  /** DB settings from config.json, the defaults for every start. */
+  dbDefaults: Defaults['db'];
   /** Folder with config.json and dist/. */
   root: string;
   logDir: string;
@@ -24,11 +28,19 @@ export interface Layout {
 export interface ServerSettings {
   /** ndb as the LB sees it; defaults to the cluster's. */
   lbNdb?: number;
-  digestLength: number;
+  digestLength?: number;
+  gossipIntervalMs?: number;
+  flushAfterMs?: number;
+  antiEntropyIntervalMs?: number;
+  /** Extra DB config keys (e.g. "peers", "hostport" for a proxied DB), per DB. */
+  dbOverrides?: (i: number) => Record<string, unknown>;
+  /** Extra arguments for node before the script (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 export class Cluster {
   redis: Managed[] = [];
+  queueRedis: Managed | null = null;
   queue: Managed | null = null;
   dbs: Managed[] = [];
   lb: Managed | null = null;
@@ -52,28 +64,43 @@ export class Cluster {
     const { host, ndb } = this.layout;
     for (let i = 0; i < ndb; i++) await assertPortFree(host, this.redisPort(i), `redis ${i}`);
     await assertPortFree(host, this.layout.qPort, 'queue');
+    await assertPortFree(host, this.layout.qRedisPort, "queue's redis");
     for (let i = 0; i < ndb; i++) await assertPortFree(host, this.dbPort(i), `db ${i}`);
     await assertPortFree(host, this.layout.lbPort, 'load balancer');
   }
 
-  async startRedis(i: number): Promise<Managed> {
-    const port = this.redisPort(i);
+  /**
+   * A Redis with its data in its own folder under dataDir. Append-only file
+   * with fsync every second: a SIGKILL of Redis loses nothing it answered
+   * (the write is in the kernel before the reply); a crash of the machine may
+   * lose the last second.
+   */
+  private async launchRedis(role: string, port: number): Promise<Managed> {
     const dir = join(this.layout.dataDir, `redis-${port}`);
     mkdirSync(dir, { recursive: true });
-    const managed = await startProcess({
-      role: `redis ${i}`,
+    const logfile = join(this.layout.logDir, `redis-${port}.log`);
+    return startProcess({
+      role,
       host: this.layout.host,
       port,
       command: 'redis-server',
       args: [
-        '--port', String(port), '--bind', this.layout.host, '--dir', dir,
-        '--logfile', join(this.layout.logDir, `redis-${port}.log`),
-        '--save', '', '--appendonly', 'no', '--daemonize', 'no',
+        '--port', String(port), '--bind', this.layout.host, '--dir', dir, '--logfile', logfile,
+        '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--daemonize', 'no',
       ],
-      logfile: join(this.layout.logDir, `redis-${port}.log`),
+      logfile,
     });
+  }
+
+  async startRedis(i: number): Promise<Managed> {
+    const managed = await this.launchRedis(`redis ${i}`, this.redisPort(i));
     this.redis[i] = managed;
     return managed;
+  }
+
+  async startQueueRedis(): Promise<Managed> {
+    this.queueRedis = await this.launchRedis("queue's redis", this.layout.qRedisPort);
+    return this.queueRedis;
   }
 
   async startQueue(): Promise<Managed> {
@@ -81,44 +108,57 @@ export class Cluster {
     const logfile = join(this.layout.logDir, 'serverQ0.log');
     this.queue = await startProcess({
       role: 'queue', host, port: qPort, command: process.execPath,
-      args: [this.script('serverQ'), JSON.stringify({ id: 0, host, port: qPort, nq: 1, ndb, logfile })],
+      args: [
+        this.script('serverQ'),
+        JSON.stringify({ id: 0, host, port: qPort, nq: 1, ndb, logfile, redis: { host, port: this.layout.qRedisPort } }),
+      ],
       logfile,
     });
     return this.queue;
   }
 
-  async startDB(i: number, settings: ServerSettings): Promise<Managed> {
-    const { host, ndb, qPort, dbBasePort } = this.layout;
-    const logfile = join(this.layout.logDir, `serverDB${i}.log`);
-    const config = {
+  /** The JSON argument DB i starts with. */
+  dbConfig(i: number, settings: ServerSettings): Record<string, unknown> {
+    const { host, ndb, qPort, dbBasePort, dbDefaults } = this.layout;
+    return {
       id: i, host, servers: [{ host, port: this.redisPort(i) }], hostport: this.dbPort(i), qport: qPort, qhost: host,
-      ndb, baseDBport: dbBasePort, 'digest-length': settings.digestLength, logfile,
+      ndb, baseDBport: dbBasePort,
+      'digest-length': settings.digestLength ?? dbDefaults['digest-length'],
+      'gossip-interval-ms': settings.gossipIntervalMs ?? dbDefaults['gossip-interval-ms'],
+      'flush-after-ms': settings.flushAfterMs ?? dbDefaults['flush-after-ms'],
+      'anti-entropy-interval-ms': settings.antiEntropyIntervalMs ?? dbDefaults['anti-entropy-interval-ms'],
+      logfile: join(this.layout.logDir, `serverDB${i}.log`),
+      ...(settings.dbOverrides?.(i) ?? {}),
     };
+  }
+
+  async startDB(i: number, settings: ServerSettings): Promise<Managed> {
+    const config = this.dbConfig(i, settings);
     const managed = await startProcess({
-      role: `db ${i}`, host, port: this.dbPort(i), command: process.execPath,
-      args: [this.script('serverDB'), JSON.stringify(config)], logfile,
+      role: `db ${i}`, host: this.layout.host, port: config.hostport as number, command: process.execPath,
+      args: [...(settings.nodeArgs ?? []), this.script('serverDB'), JSON.stringify(config)], logfile: config.logfile as string,
     });
     this.dbs[i] = managed;
     return managed;
   }
 
-  async startLB(settings: ServerSettings): Promise<Managed> {
+  async startLB(settings: ServerSettings = {}): Promise<Managed> {
     const { host, ndb, lbPort, dbBasePort } = this.layout;
     const logfile = join(this.layout.logDir, 'serverLB0.log');
     const config = { id: 0, host, port: lbPort, ndb: settings.lbNdb ?? ndb, 'db-base-port': dbBasePort, 'db-host': host, logfile };
     this.lb = await startProcess({
       role: 'load balancer', host, port: lbPort, command: process.execPath,
-      args: [this.script('serverLB'), JSON.stringify(config)], logfile,
+      args: [...(settings.nodeArgs ?? []), this.script('serverLB'), JSON.stringify(config)], logfile,
     });
     return this.lb;
   }
 
   async startBackends(): Promise<void> {
-    await Promise.all(Array.from({ length: this.layout.ndb }, (_, i) => this.startRedis(i)));
+    await Promise.all([...Array.from({ length: this.layout.ndb }, (_, i) => this.startRedis(i)), this.startQueueRedis()]);
     await this.startQueue();
   }
 
-  async startServers(settings: ServerSettings): Promise<void> {
+  async startServers(settings: ServerSettings = {}): Promise<void> {
     await Promise.all(Array.from({ length: this.layout.ndb }, (_, i) => this.startDB(i, settings)));
     await this.startLB(settings);
   }
@@ -133,6 +173,8 @@ export class Cluster {
   async stopBackends(options: { leaveRedis?: boolean } = {}): Promise<void> {
     if (this.queue) await stopProcess(this.queue);
     this.queue = null;
+    if (this.queueRedis) await stopProcess(this.queueRedis);
+    this.queueRedis = null;
     if (!options.leaveRedis) await Promise.all(this.redis.map((p) => stopProcess(p)));
     this.redis = [];
   }
@@ -170,6 +212,8 @@ export function layoutFrom(defaults: Defaults, root: string, ndb = defaults.ndb)
     dbBasePort: defaults.db['base-port'],
     redisBasePort: defaults.redis['base-port'],
     qPort: defaults.q.port,
+    qRedisPort: defaults.q['redis-port'],
+    dbDefaults: defaults.db,
     root,
     logDir: resolve(root, defaults['log-dir']),
     dataDir: resolve(root, defaults['data-dir']),

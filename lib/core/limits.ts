@@ -14,4 +14,6 @@ export const LIMITS = Object.freeze({
   clientIdLength: 256,
   /** Versions (siblings) one gossip tuple may carry. */
   tupleVersions: 4096,
+  /** Bytes of an internal bulk body: a batch of gossip tuples or one anti-entropy bucket. */
+  bulkBytes: 32 * 1024 * 1024,
 });

@@ -10,8 +10,8 @@ const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const utf8 = new TextEncoder();
 
-export function stableHash(key: string): number {
-  let hash = FNV_OFFSET;
+export function stableHash(key: string, seed: number = FNV_OFFSET): number {
+  let hash = seed;
   for (const byte of utf8.encode(key)) {
     hash ^= byte;
     hash = Math.imul(hash, FNV_PRIME);

@@ -102,7 +102,12 @@ export function rating(state: TeaState): number {
   const sorted = state.versions.map((v) => v.choice).sort((a, b) => a - b);
   let sum = 0;
   for (const choice of sorted) sum += choice;
-  return sum / sorted.length;
+  if (Number.isFinite(sum) || !sorted.every(Number.isFinite)) return sum / sorted.length;
+  // The sum of finite choices overflowed (e.g. two near Number.MAX_VALUE): their mean is
+  // finite, so add the choices already divided, which cannot overflow.
+  let mean = 0;
+  for (const choice of sorted) mean += choice / sorted.length;
+  return mean;
 }
 
 /** The versions as a set, independent of order: for comparing replicas. */

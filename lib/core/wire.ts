@@ -126,9 +126,15 @@ export function stateOfTuple(tuple: GossipTuple): TeaState {
   };
 }
 
-/** A tea name from the URL: non-empty and at most LIMITS.teaNameBytes of UTF-8. */
+/**
+ * A tea name from the URL: non-empty, at most LIMITS.teaNameBytes of UTF-8,
+ * and not "." or "..": URL parsers (the LB's HTTP client among them) remove
+ * those segments, even percent-encoded, so such a tea could never be
+ * forwarded to its DB.
+ */
 export function checkTeaName(name: string): string | null {
   if (name.length === 0) return 'tea name is empty';
+  if (name === '.' || name === '..') return `tea name cannot be ${JSON.stringify(name)}`;
   if (utf8.encode(name).length > LIMITS.teaNameBytes) return `tea name is longer than ${LIMITS.teaNameBytes} bytes`;
   return null;
 }

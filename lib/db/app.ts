@@ -3,14 +3,23 @@ import Koa from 'koa';
 import Router from '@koa/router';
 
 import { parseWrite, viewOf } from '../core/wire';
+import { BUCKETS } from '../core/antiEntropy';
+import { LIMITS } from '../core/limits';
+import { AntiEntropy } from './antiEntropy';
 import {
-  HttpError, jsonErrors, methodNotAllowed, parseJsonBody, requireAcceptJson, requireJsonContentType, teaFromPath,
+  HttpError, jsonBody, jsonErrors, methodNotAllowed, parseJsonBody, requireAcceptJson, requireJsonContentType, teaFromPath,
 } from '../http/common';
 import { Logger } from '../log';
 import { Replica } from './replica';
 
-export function dbApp(replica: Replica, log: Logger): Koa {
+/**
+ * `storeUp` says whether Redis is reachable: when it is not, a failed
+ * request is 503 (so the LB fails over to another DB) rather than 500, and
+ * /health says so.
+ */
+export function dbApp(replica: Replica, antiEntropy: AntiEntropy, log: Logger, storeUp: () => boolean = () => true): Koa {
   const router = new Router();
+  const bulk = jsonBody(LIMITS.bulkBytes);
   router.put('/rating/:tea', requireJsonContentType, parseJsonBody, async (ctx) => {
     const tea = teaFromPath(ctx.path);
     const write = parseWrite(ctx.request.body);
@@ -30,11 +39,38 @@ export function dbApp(replica: Replica, log: Logger): Koa {
   });
   router.all('/rating/:tea', methodNotAllowed(['GET', 'PUT', 'DELETE']));
   router.get('/health', async (ctx) => {
+    if (!storeUp()) throw new HttpError(503, `${replica.name}: Redis is unavailable`);
     ctx.body = { name: replica.name, pending: replica.pending };
+  });
+  // Anti-entropy between DBs (db/antiEntropy.ts).
+  const bucketOfParam = (param: string | undefined) => {
+    const b = Number(param);
+    if (!Number.isInteger(b) || b < 0 || b >= BUCKETS) throw new HttpError(400, `bucket must be an integer 0..${BUCKETS - 1}`);
+    return b;
+  };
+  router.get('/ae/buckets', async (ctx) => {
+    ctx.body = { sums: await antiEntropy.sums() };
+  });
+  router.get('/ae/buckets/:bucket', async (ctx) => {
+    ctx.body = { entries: await antiEntropy.entries(bucketOfParam(ctx.params.bucket)) };
+  });
+  router.put('/ae/buckets/:bucket', requireJsonContentType, bulk, async (ctx) => {
+    bucketOfParam(ctx.params.bucket);
+    const body = ctx.request.body as { entries?: unknown };
+    if (!Array.isArray(body?.entries)) throw new HttpError(400, 'body must be {"entries": [...]}');
+    ctx.body = { merged: await antiEntropy.merge(body.entries) };
   });
 
   const app = new Koa();
   app.use(jsonErrors(log));
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (e) {
+      if (!storeUp() && !(e instanceof HttpError && e.status < 500)) throw new HttpError(503, `${replica.name}: Redis is unavailable`);
+      throw e;
+    }
+  });
   app.use(requireAcceptJson);
   app.use(router.routes());
   return app;

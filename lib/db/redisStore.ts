@@ -9,13 +9,19 @@
  * fails if anyone changed the tea in between; then it retries. A per-tea
  * mutex makes writes from this process meet in memory, so the retry only
  * happens when another process writes the same Redis.
+ *
+ * The same script keeps the anti-entropy index (core/antiEntropy.ts): the
+ * hashes `ae:sum0` / `ae:sum1` (bucket -> sum of entry digests) and the sets
+ * `ae:teas:<bucket>` (the teas of a bucket). `ae:built` marks an index that
+ * covers every tea; a Redis filled some other way is indexed at start-up.
  */
 import Redis from 'ioredis';
 import { Clock } from '../core/clock';
 import { EMPTY, TeaState, rating } from '../core/versions';
 import { parseClock, parseVersions } from '../core/wire';
 import { KeyedMutex } from '../util/keyedMutex';
-import { TeaStore, UpdateResult } from './store';
+import { Entry, TeaStore, UpdateResult } from './store';
+import { BUCKETS, Words, bucketOf, digestDelta, entryDigest, normalize } from '../core/antiEntropy';
 
 export const ratingKey = (tea: string) => `/rating/${tea}`;
 export const tombstoneKey = (tea: string) => `tombstone:${tea}`;
@@ -23,8 +29,9 @@ export const tombstoneKey = (tea: string) => `tombstone:${tea}`;
 /** Give up after this many lost races: only a pathological write storm from many processes gets here. */
 const MAX_ATTEMPTS = 100;
 
-// KEYS: rating hash, tombstone. ARGV: expected choices, clocks, tombstone ('' = absent);
-// new rating, choices, clocks ('' = delete the hash), new tombstone ('' = leave).
+// KEYS: rating hash, tombstone, ae:sum0, ae:sum1, ae:teas:<bucket>.
+// ARGV: expected choices, clocks, tombstone ('' = absent); new rating, choices,
+// clocks ('' = delete the hash), new tombstone ('' = leave); bucket, digest deltas, tea.
 const COMPARE_AND_SET = `
 local cur = redis.call('HMGET', KEYS[1], 'choices', 'clocks')
 local tomb = redis.call('GET', KEYS[2])
@@ -39,6 +46,9 @@ end
 if ARGV[7] ~= '' then
   redis.call('SET', KEYS[2], ARGV[7])
 end
+redis.call('HINCRBY', KEYS[3], ARGV[8], ARGV[9])
+redis.call('HINCRBY', KEYS[4], ARGV[8], ARGV[10])
+redis.call('SADD', KEYS[5], ARGV[11])
 return 1
 `;
 
@@ -49,22 +59,37 @@ interface Raw {
 }
 
 type RedisWithCas = Redis & {
-  teaCompareAndSet(ratingKey: string, tombstoneKey: string, ...args: string[]): Promise<number>;
+  teaCompareAndSet(...keysThenArgs: string[]): Promise<number>;
 };
 
+const SUM0 = 'ae:sum0';
+const SUM1 = 'ae:sum1';
+const BUILT = 'ae:built';
+const bucketKey = (bucket: number) => `ae:teas:${bucket}`;
+
 export class CorruptValueError extends Error {}
+
+/** JSON.parse, but a value that is not JSON is a CorruptValueError naming the key. */
+function parseStored(text: string, key: string, field: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CorruptValueError(`${key} holds an invalid value: ${field} is not JSON: ${(e as Error).message}`);
+  }
+}
 
 function decode(tea: string, raw: Raw): TeaState {
   if (raw.clocks === '' && raw.tombstone === '') return EMPTY;
   let versions: TeaState['versions'] = [];
   if (raw.clocks !== '') {
-    const parsed = parseVersions(JSON.parse(raw.choices), JSON.parse(raw.clocks));
+    const key = ratingKey(tea);
+    const parsed = parseVersions(parseStored(raw.choices, key, 'choices'), parseStored(raw.clocks, key, 'clocks'));
     if (!parsed.ok) throw new CorruptValueError(`${ratingKey(tea)} holds an invalid value: ${parsed.error}`);
     versions = parsed.value;
   }
   let tombstone: Clock | null = null;
   if (raw.tombstone !== '') {
-    const parsed = parseClock(JSON.parse(raw.tombstone), 'tombstone');
+    const parsed = parseClock(parseStored(raw.tombstone, tombstoneKey(tea), 'tombstone'), 'tombstone');
     if (!parsed.ok) throw new CorruptValueError(`${tombstoneKey(tea)} holds an invalid value: ${parsed.error}`);
     tombstone = parsed.value;
   }
@@ -88,7 +113,7 @@ export class RedisTeaStore implements TeaStore {
   private readonly mutex = new KeyedMutex();
 
   constructor(redis: Redis) {
-    redis.defineCommand('teaCompareAndSet', { numberOfKeys: 2, lua: COMPARE_AND_SET });
+    redis.defineCommand('teaCompareAndSet', { numberOfKeys: 5, lua: COMPARE_AND_SET });
     this.redis = redis as RedisWithCas;
   }
 
@@ -113,15 +138,68 @@ export class RedisTeaStore implements TeaStore {
         const after = change(before);
         if (after === before) return { before, after };
         const next = encode(after);
+        const bucket = bucketOf(tea);
+        const [d0, d1] = digestDelta(tea, before, after);
         const written = await this.redis.teaCompareAndSet(
-          ratingKey(tea), tombstoneKey(tea),
+          ratingKey(tea), tombstoneKey(tea), SUM0, SUM1, bucketKey(bucket),
           raw.choices, raw.clocks, raw.tombstone,
           next.rating, next.choices, next.clocks, next.tombstone,
+          String(bucket), String(d0), String(d1), tea,
         );
         if (written === 1) return { before, after };
       }
       throw new Error(`gave up updating ${ratingKey(tea)} after ${MAX_ATTEMPTS} conflicting writes`);
     });
+  }
+
+  async bucketSums(): Promise<Words[]> {
+    const [s0, s1] = await Promise.all([this.redis.hgetall(SUM0), this.redis.hgetall(SUM1)]);
+    return Array.from({ length: BUCKETS }, (_, b) => [Number(s0[b] ?? 0), Number(s1[b] ?? 0)] as const);
+  }
+
+  async bucketEntries(bucket: number): Promise<Entry[]> {
+    const teas = await this.redis.smembers(bucketKey(bucket));
+    return Promise.all(teas.map(async (tea) => ({ tea, state: await this.load(tea) })));
+  }
+
+  /**
+   * Build the anti-entropy index from the data when it is missing: for a
+   * Redis written by something other than this store (a restore, a bulk
+   * load). Idempotent; cheap when the index is there.
+   */
+  async ensureIndex(): Promise<number> {
+    if ((await this.redis.exists(BUILT)) === 1) return 0;
+    const teas = new Set<string>();
+    for (const [pattern, prefix] of [['/rating/*', '/rating/'], ['tombstone:*', 'tombstone:']] as const) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) teas.add(key.slice(prefix.length));
+      } while (cursor !== '0');
+    }
+    const sums: [number, number][] = Array.from({ length: BUCKETS }, () => [0, 0]);
+    const batch = this.redis.pipeline().del(SUM0, SUM1);
+    for (let b = 0; b < BUCKETS; b++) batch.del(bucketKey(b));
+    await batch.exec();
+    let pipeline = this.redis.pipeline();
+    let n = 0;
+    for (const tea of teas) {
+      const state = await this.load(tea);
+      const [a, b] = entryDigest(tea, state);
+      const bucket = bucketOf(tea);
+      sums[bucket][0] = normalize(sums[bucket][0] + a);
+      sums[bucket][1] = normalize(sums[bucket][1] + b);
+      pipeline.sadd(bucketKey(bucket), tea);
+      if (++n % 1000 === 0) {
+        await pipeline.exec();
+        pipeline = this.redis.pipeline();
+      }
+    }
+    for (let b = 0; b < BUCKETS; b++) pipeline.hset(SUM0, String(b), String(sums[b][0])).hset(SUM1, String(b), String(sums[b][1]));
+    pipeline.set(BUILT, '1');
+    await pipeline.exec();
+    return teas.size;
   }
 
   async close(): Promise<void> {

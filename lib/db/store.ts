@@ -2,11 +2,17 @@
  * Where a DB keeps its teas. The Redis implementation is the product; the
  * in-memory one lets unit tests drive the replica logic without sockets.
  */
+import { BUCKETS, Words, bucketOf, entryDigest } from '../core/antiEntropy';
 import { EMPTY, TeaState } from '../core/versions';
 
 export interface UpdateResult {
   before: TeaState;
   after: TeaState;
+}
+
+export interface Entry {
+  tea: string;
+  state: TeaState;
 }
 
 export interface TeaStore {
@@ -17,6 +23,10 @@ export interface TeaStore {
    * `change` returns its argument unchanged nothing is written.
    */
   update(tea: string, change: (state: TeaState) => TeaState): Promise<UpdateResult>;
+  /** Per anti-entropy bucket, the sums of the digests of the teas held there. */
+  bucketSums(): Promise<Words[]>;
+  /** Every tea of one anti-entropy bucket, deleted ones (tombstone only) included. */
+  bucketEntries(bucket: number): Promise<Entry[]>;
   close(): Promise<void>;
 }
 
@@ -32,6 +42,21 @@ export class MemoryTeaStore implements TeaStore {
     const after = change(before);
     if (after !== before) this.teas.set(tea, after);
     return { before, after };
+  }
+
+  async bucketSums(): Promise<Words[]> {
+    const sums: [number, number][] = Array.from({ length: BUCKETS }, () => [0, 0]);
+    for (const [tea, state] of this.teas) {
+      const [a, b] = entryDigest(tea, state);
+      const s = sums[bucketOf(tea)];
+      s[0] += a;
+      s[1] += b;
+    }
+    return sums;
+  }
+
+  async bucketEntries(bucket: number): Promise<Entry[]> {
+    return [...this.teas].filter(([tea]) => bucketOf(tea) === bucket).map(([tea, state]) => ({ tea, state }));
   }
 
   async close(): Promise<void> {}

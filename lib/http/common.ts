@@ -30,11 +30,12 @@ export function jsonErrors(log: Logger): Middleware {
     } catch (e) {
       const err = e as { status?: number; statusCode?: number; message?: string; headers?: Record<string, string>; stack?: string };
       const status = err.status ?? err.statusCode ?? 500;
-      const clientError = Number.isInteger(status) && status >= 400 && status < 500;
-      ctx.status = clientError ? status : 500;
-      ctx.body = { error: clientError ? (err.message ?? 'bad request') : 'internal error' };
+      // Our own HttpErrors (a 503 included) say what is wrong; other failures are bugs and say nothing.
+      const expose = e instanceof HttpError || (Number.isInteger(status) && status >= 400 && status < 500);
+      ctx.status = expose ? status : 500;
+      ctx.body = { error: expose ? (err.message ?? 'bad request') : 'internal error' };
       if (err.headers) ctx.set(err.headers);
-      if (!clientError) log.error(`${ctx.method} ${ctx.path}: ${err.stack ?? String(e)}`);
+      if (!expose) log.error(`${ctx.method} ${ctx.path}: ${err.stack ?? String(e)}`);
     }
   };
 }
@@ -56,19 +57,26 @@ export const requireJsonContentType: Middleware = async (ctx, next) => {
   await next();
 };
 
-const parser = bodyParser({ enableTypes: ['json'], jsonLimit: String(LIMITS.bodyBytes), strict: true });
+/**
+ * Parse a JSON body: 413 above `limitBytes`, 400 when it is not a JSON object
+ * or array. Client-facing routes keep LIMITS.bodyBytes; internal bulk routes
+ * (gossip batches, anti-entropy) allow more.
+ */
+export function jsonBody(limitBytes: number): Middleware {
+  const parser = bodyParser({ enableTypes: ['json'], jsonLimit: String(limitBytes), strict: true });
+  return async (ctx, next) => {
+    try {
+      await parser(ctx, async () => undefined);
+    } catch (e) {
+      const err = e as { status?: number; message?: string };
+      if (err.status === 413) throw new HttpError(413, `body is larger than ${limitBytes} bytes`);
+      throw new HttpError(400, `body is not valid JSON: ${err.message ?? 'parse error'}`);
+    }
+    await next();
+  };
+}
 
-/** Parse a JSON body: 413 above LIMITS.bodyBytes, 400 when it is not a JSON object or array. */
-export const parseJsonBody: Middleware = async (ctx, next) => {
-  try {
-    await parser(ctx, async () => undefined);
-  } catch (e) {
-    const err = e as { status?: number; message?: string };
-    if (err.status === 413) throw new HttpError(413, `body is larger than ${LIMITS.bodyBytes} bytes`);
-    throw new HttpError(400, `body is not valid JSON: ${err.message ?? 'parse error'}`);
-  }
-  await next();
-};
+export const parseJsonBody: Middleware = jsonBody(LIMITS.bodyBytes);
 
 /** The tea name of `/rating/<tea>`: one path segment, percent-decoded, within limits. */
 export function teaFromPath(path: string): string {

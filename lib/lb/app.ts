@@ -11,6 +11,7 @@ import {
 } from '../http/common';
 import { Logger } from '../log';
 import { HttpClient } from '../net/httpClient';
+import { DbHealth } from './health';
 import { parseConsistency, readTarget } from './routing';
 
 export interface LBOptions {
@@ -20,6 +21,19 @@ export interface LBOptions {
   http: HttpClient;
   log: Logger;
   random?: () => number;
+  /** Which DBs are up; lbApp makes one (without starting its probe) when not given. */
+  health?: DbHealth;
+}
+
+/**
+ * A DB that has not answered in this long is treated as failed and the
+ * request goes to the next DB in ring order. Far above a DB's latency under
+ * load (milliseconds), short enough that a cut-off DB costs a client little.
+ */
+export const DB_TIMEOUT_MS = 2000;
+
+export function dbUrls(host: string, basePort: number, ndb: number): string[] {
+  return Array.from({ length: ndb }, (_, i) => `http://${host}:${basePort + i}`);
 }
 
 export function lbApp(options: LBOptions): Koa {
@@ -27,18 +41,38 @@ export function lbApp(options: LBOptions): Koa {
   const ring = new Ring(options.ndb);
   const random = options.random ?? Math.random;
 
-  async function forward(ctx: Context, db: number, tea: string, method: string, body?: string): Promise<void> {
-    const url = `http://${options.dbHost}:${options.dbBasePort + db}/rating/${encodeURIComponent(tea)}`;
-    let res;
-    try {
-      res = await http.request(method, url, body);
-    } catch (e) {
-      log.warnEvery(`db${db}`, 5000, `${dbName(db)} unreachable: ${(e as Error).message}`);
-      throw new HttpError(503, `${dbName(db)} is unavailable`);
+  const urls = dbUrls(options.dbHost, options.dbBasePort, options.ndb);
+  const health = options.health ?? new DbHealth(urls, http);
+
+  /**
+   * Send to the first DB of `order` that answers: those believed up first,
+   * in ring order, then the others as a last resort. A DB that cannot be
+   * reached, or answers 503 (its Redis is down), is marked down and skipped.
+   * A write that lands on a DB other than the tea's primary makes that DB
+   * the primary of its gossip tuple, so gossip still carries it everywhere.
+   */
+  async function forward(ctx: Context, order: number[], tea: string, method: string, body?: string): Promise<void> {
+    const path = `/rating/${encodeURIComponent(tea)}`;
+    const tries = [...order.filter((db) => health.isUp(db)), ...order.filter((db) => !health.isUp(db))];
+    for (const db of tries) {
+      let res;
+      try {
+        res = await http.request(method, `${urls[db]}${path}`, body, DB_TIMEOUT_MS);
+      } catch (e) {
+        health.markDown(db);
+        log.warnEvery(`db${db}`, 5000, `${dbName(db)} unreachable, failing over: ${(e as Error).message}`);
+        continue;
+      }
+      if (res.status === 503) {
+        health.markDown(db);
+        continue;
+      }
+      ctx.status = res.status;
+      ctx.type = 'application/json';
+      ctx.body = res.body;
+      return;
     }
-    ctx.status = res.status;
-    ctx.type = 'application/json';
-    ctx.body = res.body;
+    throw new HttpError(503, 'no DB is available');
   }
 
   const router = new Router();
@@ -47,17 +81,17 @@ export function lbApp(options: LBOptions): Koa {
     const write = parseWrite(ctx.request.body);
     if (!write.ok) throw new HttpError(400, write.error);
     const body = JSON.stringify({ rating: write.value.choice, clock: write.value.clock });
-    await forward(ctx, ring.primaryOf(tea), tea, 'PUT', body);
+    await forward(ctx, ring.walkFrom(ring.primaryOf(tea)), tea, 'PUT', body);
   });
   router.get('/rating/:tea', async (ctx) => {
     const tea = teaFromPath(ctx.path);
     const consistency = parseConsistency(ctx.query.consistency);
     if (consistency === null) throw new HttpError(400, 'consistency must be strong or weak');
-    await forward(ctx, readTarget(ring, tea, consistency, random), tea, 'GET');
+    await forward(ctx, ring.walkFrom(readTarget(ring, tea, consistency, random)), tea, 'GET');
   });
   router.delete('/rating/:tea', async (ctx) => {
     const tea = teaFromPath(ctx.path);
-    await forward(ctx, ring.primaryOf(tea), tea, 'DELETE');
+    await forward(ctx, ring.walkFrom(ring.primaryOf(tea)), tea, 'DELETE');
   });
   router.all('/rating/:tea', methodNotAllowed(['GET', 'PUT', 'DELETE']));
 

@@ -1,12 +1,23 @@
-/** The queue service's HTTP API (SPEC.md "The queue service") over Channels. */
+/**
+ * The queue service's HTTP API. SPEC.md's part: PUT /q/<channel> appends,
+ * GET /q/<channel> removes the oldest ({} when empty), DELETE /clear empties
+ * everything. The DBs use three more routes: a batch put, and lease / ack so
+ * that a message is only forgotten once it has been applied.
+ */
 import Koa from 'koa';
 import Router from '@koa/router';
-import { HttpError, jsonErrors, methodNotAllowed, parseJsonBody, requireAcceptJson, requireJsonContentType } from '../http/common';
+import { LIMITS } from '../core/limits';
+import {
+  HttpError, jsonBody, jsonErrors, methodNotAllowed, parseJsonBody, requireAcceptJson, requireJsonContentType,
+} from '../http/common';
 import { Logger } from '../log';
-import { Channels } from './channels';
+import { ChannelStore } from './channelStore';
 
 /** Channel names are short ids like db3; this bounds what a client can make the queue keep. */
 const MAX_CHANNEL_NAME = 256;
+/** A lease long enough for any drain, short enough that a dead DB's messages come back soon. */
+export const MAX_LEASE_MS = 60_000;
+const MAX_LEASE_COUNT = 10_000;
 
 function channelOf(param: string | undefined): string {
   const channel = param ?? '';
@@ -16,22 +27,54 @@ function channelOf(param: string | undefined): string {
   return channel;
 }
 
-export function queueApp(channels: Channels<object>, log: Logger): Koa {
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function intIn(x: unknown, lo: number, hi: number, what: string): number {
+  if (!Number.isInteger(x) || (x as number) < lo || (x as number) > hi) throw new HttpError(400, `${what} must be an integer ${lo}..${hi}`);
+  return x as number;
+}
+
+export function queueApp(store: ChannelStore, log: Logger): Koa {
+  const bulk = jsonBody(LIMITS.bulkBytes);
   const router = new Router();
   router.put('/q/:channel', requireJsonContentType, parseJsonBody, async (ctx) => {
     const channel = channelOf(ctx.params.channel);
     const body: unknown = ctx.request.body;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new HttpError(400, 'a queue message must be a JSON object');
-    }
-    ctx.body = { channel, length: channels.put(channel, body) };
+    if (!isObject(body)) throw new HttpError(400, 'a queue message must be a JSON object');
+    ctx.body = { channel, length: await store.put(channel, [body]) };
   });
   router.get('/q/:channel', async (ctx) => {
-    ctx.body = channels.take(channelOf(ctx.params.channel)) ?? {};
+    ctx.body = (await store.take(channelOf(ctx.params.channel))) ?? {};
   });
   router.all('/q/:channel', methodNotAllowed(['GET', 'PUT']));
+  router.post('/q/:channel/batch', requireJsonContentType, bulk, async (ctx) => {
+    const channel = channelOf(ctx.params.channel);
+    const body: unknown = ctx.request.body;
+    if (!isObject(body) || !Array.isArray(body.messages) || !body.messages.every(isObject)) {
+      throw new HttpError(400, 'a batch must be {"messages": [<object>, ...]}');
+    }
+    ctx.body = { channel, length: await store.put(channel, body.messages as object[]) };
+  });
+  router.post('/q/:channel/lease', requireJsonContentType, parseJsonBody, async (ctx) => {
+    const channel = channelOf(ctx.params.channel);
+    const body: unknown = ctx.request.body;
+    if (!isObject(body)) throw new HttpError(400, 'a lease request must be {"max": <n>, "ms": <lease ms>}');
+    const max = intIn(body.max, 1, MAX_LEASE_COUNT, 'max');
+    const ms = intIn(body.ms, 1, MAX_LEASE_MS, 'ms');
+    ctx.body = { messages: await store.lease(channel, max, ms) };
+  });
+  router.post('/q/:channel/ack', requireJsonContentType, bulk, async (ctx) => {
+    const channel = channelOf(ctx.params.channel);
+    const body: unknown = ctx.request.body;
+    if (!isObject(body) || !Array.isArray(body.ids) || !body.ids.every((id) => typeof id === 'string')) {
+      throw new HttpError(400, 'an ack must be {"ids": [<string>, ...]}');
+    }
+    ctx.body = { acked: await store.ack(channel, body.ids as string[]) };
+  });
   router.delete('/clear', async (ctx) => {
-    ctx.body = channels.clear();
+    ctx.body = await store.clear();
   });
   router.all('/clear', methodNotAllowed(['DELETE']));
 

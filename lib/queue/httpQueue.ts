@@ -1,6 +1,6 @@
-/** QueueTransport over serverQ's HTTP API (SPEC.md "The queue service"). */
+/** QueueTransport over serverQ's HTTP API (queue/app.ts). */
 import { HttpClient } from '../net/httpClient';
-import { QueueTransport } from './transport';
+import { Leased, QueueTransport } from './transport';
 
 export class HttpQueue implements QueueTransport {
   private readonly base: string;
@@ -9,17 +9,26 @@ export class HttpQueue implements QueueTransport {
     this.base = `http://${host}:${port}`;
   }
 
-  async put(channel: string, message: object): Promise<void> {
-    const res = await this.http.request('PUT', `${this.base}/q/${encodeURIComponent(channel)}`, JSON.stringify(message));
-    if (res.status !== 200) throw new Error(`queue PUT ${channel} answered ${res.status}: ${res.body}`);
+  private async call(method: string, path: string, body: unknown): Promise<any> {
+    const res = await this.http.request(method, `${this.base}${path}`, JSON.stringify(body));
+    if (res.status !== 200) throw new Error(`queue ${method} ${path} answered ${res.status}: ${res.body}`);
+    return JSON.parse(res.body);
   }
 
-  async take(channel: string): Promise<unknown | null> {
-    const res = await this.http.request('GET', `${this.base}/q/${encodeURIComponent(channel)}`);
-    if (res.status !== 200) throw new Error(`queue GET ${channel} answered ${res.status}: ${res.body}`);
-    const message: unknown = JSON.parse(res.body);
-    const empty = typeof message === 'object' && message !== null && Object.keys(message).length === 0;
-    return empty ? null : message;
+  async put(channel: string, messages: object[]): Promise<void> {
+    if (messages.length === 0) return;
+    const c = encodeURIComponent(channel);
+    if (messages.length === 1) await this.call('PUT', `/q/${c}`, messages[0]);
+    else await this.call('POST', `/q/${c}/batch`, { messages });
+  }
+
+  async lease(channel: string, max: number, leaseMs: number): Promise<Leased[]> {
+    const res = await this.call('POST', `/q/${encodeURIComponent(channel)}/lease`, { max, ms: leaseMs });
+    return res.messages as Leased[];
+  }
+
+  async ack(channel: string, ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.call('POST', `/q/${encodeURIComponent(channel)}/ack`, { ids });
   }
 
   async close(): Promise<void> {

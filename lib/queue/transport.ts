@@ -2,26 +2,35 @@
  * How a DB reaches the queue service. The HTTP implementation talks to
  * serverQ; the in-memory one lets tests drive whole rings without sockets.
  */
-import { Channels } from './channels';
+import { ChannelStore, Leased, MemoryChannelStore } from './channelStore';
+
+export type { Leased };
 
 export interface QueueTransport {
-  /** Append a message to a channel. Rejects when the queue cannot be reached. */
-  put(channel: string, message: object): Promise<void>;
-  /** Remove and return the oldest message of a channel, or null when it is empty. */
-  take(channel: string): Promise<unknown | null>;
+  /** Append messages to a channel, in order. Rejects when the queue cannot be reached. */
+  put(channel: string, messages: object[]): Promise<void>;
+  /** Up to `max` of the oldest messages, held for `leaseMs` until acknowledged. */
+  lease(channel: string, max: number, leaseMs: number): Promise<Leased[]>;
+  /** Forget leased messages: they have been applied. */
+  ack(channel: string, ids: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
-export class MemoryQueue implements QueueTransport {
-  readonly channels = new Channels<unknown>();
+/** The queue as a local object, over any ChannelStore. */
+export class LocalQueue implements QueueTransport {
+  constructor(readonly store: ChannelStore = new MemoryChannelStore()) {}
 
-  async put(channel: string, message: object): Promise<void> {
+  async put(channel: string, messages: object[]): Promise<void> {
     // A copy, as the wire would make: the receiver must not share objects with the sender.
-    this.channels.put(channel, JSON.parse(JSON.stringify(message)));
+    await this.store.put(channel, JSON.parse(JSON.stringify(messages)));
   }
 
-  async take(channel: string): Promise<unknown | null> {
-    return this.channels.take(channel) ?? null;
+  lease(channel: string, max: number, leaseMs: number): Promise<Leased[]> {
+    return this.store.lease(channel, max, leaseMs);
+  }
+
+  async ack(channel: string, ids: string[]): Promise<void> {
+    await this.store.ack(channel, ids);
   }
 
   async close(): Promise<void> {}

@@ -1,16 +1,20 @@
 /** What a scenario is and what it gets to work with. */
 import Redis from 'ioredis';
+import { ServerSettings } from '../../lib/cluster/cluster';
 import { Clock } from '../../lib/core/clock';
 import { Ring } from '../../lib/core/ring';
 import { canonicalVersions } from '../../lib/core/versions';
 import { parseVersions } from '../../lib/core/wire';
 import { QueueClient, Reading, StoreClient } from './client';
 
-export interface Settings {
-  digestLength: number;
-  /** ndb as the LB sees it, when it differs from the number of DBs running. */
-  lbNdb?: number;
-}
+/** A scenario's server settings; what it leaves out comes from config.json. */
+export type Settings = ServerSettings;
+
+/**
+ * Background gossip and anti-entropy off: for scenarios that step gossip by
+ * hand, hop by hop, exactly as SPEC.md describes it.
+ */
+export const MANUAL_GOSSIP = { gossipIntervalMs: 0, antiEntropyIntervalMs: 0 } as const;
 
 export interface World {
   ndb: number;

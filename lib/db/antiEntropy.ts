@@ -1,0 +1,144 @@
+/**
+ * Anti-entropy: the repair path beside gossip. Every round a DB compares its
+ * per-bucket sums (core/antiEntropy.ts) with one live peer's and, for each
+ * bucket that differs, pulls the peer's teas and pushes its own; both sides
+ * merge what they get. Gossip is fast but can be cut (a dead DB holds up the
+ * ring beyond it, a DB restarted with an empty Redis has missed everything);
+ * this converges every pair of live DBs regardless.
+ */
+import { Words, differingBuckets } from '../core/antiEntropy';
+import { dbName } from '../core/ring';
+import { mergeState } from '../core/versions';
+import { GossipTuple, parseTuple, stateOfTuple, tupleOf } from '../core/wire';
+import { Logger } from '../log';
+import { HttpClient } from '../net/httpClient';
+import { TeaStore } from './store';
+
+export interface PeerAddress {
+  host: string;
+  port: number;
+}
+
+export interface AntiEntropyOptions {
+  id: number;
+  peers: PeerAddress[];
+  store: TeaStore;
+  http: HttpClient;
+  log: Logger;
+  /** 0 turns the rounds off. */
+  intervalMs: number;
+  random?: () => number;
+}
+
+/** A round repairs at most this many buckets, so one round stays short; the next round goes on. */
+const MAX_BUCKETS_PER_ROUND = 64;
+/** Peers answer in milliseconds; a peer that does not is treated as down for this round. */
+const PEER_TIMEOUT_MS = 2000;
+
+export class AntiEntropy {
+  private timer: NodeJS.Timeout | null = null;
+  /** Per peer, the buckets that differed at the last comparison. */
+  private readonly lastDiff = new Map<number, Set<number>>();
+  private running: Promise<number> | null = null;
+  private readonly name: string;
+  private readonly random: () => number;
+
+  constructor(private readonly options: AntiEntropyOptions) {
+    this.name = dbName(options.id);
+    this.random = options.random ?? Math.random;
+  }
+
+  start(): void {
+    if (this.options.intervalMs <= 0 || this.options.peers.length < 2 || this.timer) return;
+    this.timer = setInterval(() => void this.round(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One round with the first peer, in random order, that answers. Returns the teas merged here. */
+  round(): Promise<number> {
+    if (this.running) return this.running;
+    const run = (async () => {
+      const others = this.options.peers.map((_, i) => i).filter((i) => i !== this.options.id);
+      for (let k = others.length - 1; k > 0; k--) {
+        const j = Math.floor(this.random() * (k + 1));
+        [others[k], others[j]] = [others[j], others[k]];
+      }
+      for (const peer of others) {
+        try {
+          return await this.syncWith(peer);
+        } catch (e) {
+          this.options.log.warnEvery(`ae-${peer}`, 10_000, `anti-entropy with ${dbName(peer)} failed: ${(e as Error).message}`);
+        }
+      }
+      return 0;
+    })().finally(() => {
+      this.running = null;
+    });
+    this.running = run;
+    return run;
+  }
+
+  /**
+   * Compare with one peer and exchange the buckets that differ now and also
+   * differed at the previous comparison with that peer. A fresh write differs
+   * for a moment everywhere but at its primary; gossip is what carries it (and
+   * what makes a weak read right after a write stale, as SPEC.md expects).
+   * Anti-entropy steps in for what gossip has not delivered a round later.
+   * `immediate` repairs every differing bucket at once (tests, start-up).
+   */
+  async syncWith(peer: number, immediate = false): Promise<number> {
+    const theirs = (await this.call(peer, 'GET', '/ae/buckets')).sums as Words[];
+    const mine = await this.options.store.bucketSums();
+    const differing = differingBuckets(mine, theirs);
+    const before = this.lastDiff.get(peer) ?? new Set<number>();
+    this.lastDiff.set(peer, new Set(differing));
+    const buckets = differing.filter((b) => immediate || before.has(b)).slice(0, MAX_BUCKETS_PER_ROUND);
+    let merged = 0;
+    for (const bucket of buckets) {
+      const remote = (await this.call(peer, 'GET', `/ae/buckets/${bucket}`)).entries as unknown[];
+      merged += await this.merge(remote);
+      await this.call(peer, 'PUT', `/ae/buckets/${bucket}`, { entries: await this.entries(bucket) });
+    }
+    if (merged > 0) this.options.log.info(`anti-entropy with ${dbName(peer)}: ${buckets.length} buckets differed, merged ${merged} teas`);
+    return merged;
+  }
+
+  /** This DB's teas of one bucket, as gossip tuples. */
+  async entries(bucket: number): Promise<GossipTuple[]> {
+    const entries = await this.options.store.bucketEntries(bucket);
+    return entries.map((e) => tupleOf(this.name, e.tea, e.state));
+  }
+
+  async sums(): Promise<Words[]> {
+    return this.options.store.bucketSums();
+  }
+
+  /** Merge tuples from a peer; malformed ones are skipped. Returns how many changed something. */
+  async merge(entries: unknown[]): Promise<number> {
+    let changed = 0;
+    for (const entry of entries) {
+      const parsed = parseTuple(entry);
+      if (!parsed.ok) {
+        this.options.log.warn(`anti-entropy: skipped a malformed entry: ${parsed.error}`);
+        continue;
+      }
+      const incoming = stateOfTuple(parsed.value);
+      const { before, after } = await this.options.store.update(parsed.value.key, (s) => mergeState(s, incoming));
+      if (before !== after) changed++;
+    }
+    return changed;
+  }
+
+  private async call(peer: number, method: string, path: string, body?: unknown): Promise<any> {
+    const { host, port } = this.options.peers[peer];
+    const res = await this.options.http.request(method, `http://${host}:${port}${path}`, body === undefined ? undefined : JSON.stringify(body), PEER_TIMEOUT_MS);
+    if (res.status !== 200) throw new Error(`${method} ${path} answered ${res.status}`);
+    return JSON.parse(res.body);
+  }
+}
