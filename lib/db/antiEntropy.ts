@@ -6,7 +6,7 @@
  * ring beyond it, a DB restarted with an empty Redis has missed everything);
  * this converges every pair of live DBs regardless.
  */
-import { Words, differingBuckets } from '../core/antiEntropy';
+import { BUCKETS, Words, differingBuckets } from '../core/antiEntropy';
 import { dbName } from '../core/ring';
 import { mergeState } from '../core/versions';
 import { GossipTuple, parseTuple, stateOfTuple, tupleOf } from '../core/wire';
@@ -30,8 +30,12 @@ export interface AntiEntropyOptions {
   random?: () => number;
 }
 
-/** A round repairs at most this many buckets, so one round stays short; the next round goes on. */
-const MAX_BUCKETS_PER_ROUND = 64;
+/**
+ * A round repairs at most this many buckets. All of them: a DB back with an
+ * empty Redis should be whole after one round, not four; a bucket is a few
+ * hundred teas even at 100k.
+ */
+const MAX_BUCKETS_PER_ROUND = BUCKETS;
 /** Peers answer in milliseconds; a peer that does not is treated as down for this round. */
 const PEER_TIMEOUT_MS = 2000;
 

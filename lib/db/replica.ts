@@ -215,6 +215,7 @@ export class Replica {
     if (tuples.length === 0) return;
     this.digest = digest;
     this.digestSince = null;
+    this.forwarding = false;
     try {
       await this.queue.put(this.outbox, [...tuples]);
     } catch (e) {
