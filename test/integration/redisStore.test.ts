@@ -1,0 +1,321 @@
+/**
+ * RedisTeaStore against a real redis-server: the layout of SPEC.md, the Lua
+ * compare-and-set under concurrent writers, corrupt values, and agreement
+ * with the pure merge of core/versions.ts.
+ */
+import { execFileSync } from 'node:child_process';
+import { expect } from 'chai';
+import fc from 'fast-check';
+import Redis from 'ioredis';
+import { Cluster } from '../../lib/cluster/cluster';
+import { Managed } from '../../lib/cluster/processes';
+import { Clock, makeClock } from '../../lib/core/clock';
+import { EMPTY, TeaState, Version, deleteAll, mergeVersion, rating } from '../../lib/core/versions';
+import { RedisTeaStore, ratingKey, tombstoneKey } from '../../lib/db/redisStore';
+import { isAlive, stopTracked, track } from '../support/cluster';
+import { PORT_BLOCKS, TestLayout, claimTestLayout } from '../support/layout';
+
+const clock = (o: Record<string, number>): Clock => makeClock(Object.entries(o));
+const v = (choice: number, c: Record<string, number>): Version => ({ choice, clock: clock(c) });
+const put = (version: Version) => (s: TeaState) => mergeVersion(s, version);
+
+/** A state as exact JSON: the order of versions and of clock keys counts. */
+const exact = (s: TeaState) => JSON.stringify({ versions: s.versions, tombstone: s.tombstone });
+
+describe('integration: RedisTeaStore on a real redis-server', function () {
+  this.timeout(30_000);
+  let layout: TestLayout;
+  let port: number;
+  let redisProcess: Managed | null = null;
+  let raw: Redis; // for inspecting and planting values
+  let store: RedisTeaStore;
+  const extraStores: RedisTeaStore[] = [];
+
+  const client = () => new Redis({ host: layout.host, port, maxRetriesPerRequest: 1 });
+  const newStore = () => {
+    const s = new RedisTeaStore(client());
+    extraStores.push(s);
+    return s;
+  };
+  /** Total Lua compare-and-set calls Redis has run so far (EVALSHA, or EVAL on a script-cache miss). */
+  async function casCalls(): Promise<number> {
+    const info = await raw.info('commandstats');
+    let n = 0;
+    for (const m of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+)/gm)) n += Number(m[2]);
+    return n;
+  }
+
+  before(async function () {
+    layout = await claimTestLayout('redisStore', PORT_BLOCKS.redisStore, 1);
+    const cluster = new Cluster(layout);
+    port = cluster.redisPort(0);
+    await cluster.checkPrerequisites();
+    redisProcess = track(await cluster.startRedis(0));
+    raw = client();
+    store = new RedisTeaStore(client());
+  });
+
+  after(async function () {
+    for (const s of extraStores) await s.close().catch(() => undefined);
+    if (store) await store.close().catch(() => undefined);
+    raw?.disconnect();
+    await stopTracked(redisProcess);
+  });
+
+  beforeEach(async function () {
+    await raw.flushall();
+  });
+
+  it('stores a tea as the SPEC hash /rating/<tea> with fields rating, choices, clocks (JSON)', async function () {
+    await store.update('zoo', put(v(10, { c4: 100 })));
+    await store.update('zoo', put(v(2, { c5: 6 })));
+    const hash = await raw.hgetall('/rating/zoo');
+    expect(Object.keys(hash).sort()).to.deep.equal(['choices', 'clocks', 'rating']);
+    expect(JSON.parse(hash.rating)).to.equal(6);
+    expect(JSON.parse(hash.choices)).to.deep.equal([10, 2]);
+    expect(JSON.parse(hash.clocks)).to.deep.equal([{ c4: 100 }, { c5: 6 }]);
+    expect(await raw.type('/rating/zoo')).to.equal('hash');
+    expect(await raw.keys('/rating/*')).to.deep.equal(['/rating/zoo']);
+    expect(await raw.exists(tombstoneKey('zoo'))).to.equal(0);
+  });
+
+  it("replays SPEC.md's worked example and leaves its final state in Redis", async function () {
+    const steps: [Record<string, number>, number, number, number[]][] = [
+      [{ c4: 100 }, 10, 10, [10]],
+      [{ c5: 6 }, 2, 6, [10, 2]],
+      [{ c23: 12 }, 3, 5, [10, 2, 3]],
+      [{ c5: 21, c23: 13 }, 8, 9, [10, 8]],
+      [{ c4: 101, c5: 6 }, 6, 7, [6, 8]],
+      [{ c5: 21, c23: 21 }, 2, 4, [6, 2]],
+      [{ c4: 102, c5: 21, c23: 12 }, 20, 11, [20, 2]],
+      [{ c4: 99, c23: 12 }, 30, 11, [20, 2]], // stale
+      [{ c4: 102, c5: 21, c23: 40 }, 18, 18, [18]],
+    ];
+    for (const [c, choice, mean, choices] of steps) {
+      const { after } = await store.update('worked', put(v(choice, c)));
+      expect(rating(after), `after ${JSON.stringify(c)}:${choice}`).to.equal(mean);
+      const hash = await raw.hgetall('/rating/worked');
+      expect(JSON.parse(hash.choices), `choices after ${JSON.stringify(c)}:${choice}`).to.deep.equal(choices);
+      expect(JSON.parse(hash.rating)).to.equal(mean);
+    }
+    const hash = await raw.hgetall('/rating/worked');
+    expect(JSON.parse(hash.clocks)).to.deep.equal([{ c4: 102, c5: 21, c23: 40 }]);
+  });
+
+  it('a stale write changes nothing in Redis and issues no compare-and-set', async function () {
+    await store.update('stale', put(v(5, { a: 3 })));
+    const before = await raw.hgetall('/rating/stale');
+    const calls = await casCalls();
+    const result = await store.update('stale', put(v(9, { a: 2 })));
+    expect(result.after).to.equal(result.before);
+    expect(await casCalls()).to.equal(calls);
+    expect(await raw.hgetall('/rating/stale')).to.deep.equal(before);
+  });
+
+  it('load of a tea that was never written is EMPTY, and writes nothing', async function () {
+    const state = await store.load('never-written');
+    expect(state).to.equal(EMPTY);
+    expect(state.versions).to.deep.equal([]);
+    expect(state.tombstone).to.equal(null);
+    expect(await raw.dbsize()).to.equal(0);
+  });
+
+  it('a deleted tea: the hash is gone, the tombstone lives outside /rating/, and buries older writes', async function () {
+    await store.update('gone', put(v(4, { a: 1 })));
+    await store.update('gone', put(v(6, { b: 2 })));
+    await store.update('gone', deleteAll);
+    expect(await raw.exists('/rating/gone')).to.equal(0);
+    expect(await raw.keys('/rating/*')).to.deep.equal([]);
+    // The tombstone is bookkeeping: it lives under a key outside /rating/.
+    expect(tombstoneKey('gone').startsWith('/rating/')).to.equal(false);
+    expect(await raw.type(tombstoneKey('gone'))).to.equal('string');
+    expect(JSON.parse((await raw.get(tombstoneKey('gone')))!)).to.deep.equal({ a: 1, b: 2 });
+    // Nothing else that is not /rating/ mentions the tea as a rating hash.
+    for (const key of await raw.keys('*')) expect(key.startsWith('/rating/'), key).to.equal(false);
+
+    const loaded = await store.load('gone');
+    expect(loaded.versions).to.deep.equal([]);
+    expect(JSON.stringify(loaded.tombstone)).to.equal('{"a":1,"b":2}');
+
+    // A replayed (older) write does not come back; a concurrent one does.
+    await store.update('gone', put(v(4, { a: 1 })));
+    expect(await raw.exists('/rating/gone')).to.equal(0);
+    await store.update('gone', put(v(7, { a: 1, c: 1 })));
+    const hash = await raw.hgetall('/rating/gone');
+    expect(JSON.parse(hash.choices)).to.deep.equal([7]);
+    expect(JSON.parse(hash.rating)).to.equal(7);
+  });
+
+  it('a tea named like bookkeeping ("tombstone:x") cannot collide with the tombstone of x', async function () {
+    await store.update('x', put(v(1, { a: 1 })));
+    await store.update('x', deleteAll);
+    await store.update('tombstone:x', put(v(3, { a: 1 })));
+    expect((await store.load('tombstone:x')).versions.map((x) => x.choice)).to.deep.equal([3]);
+    expect((await store.load('x')).versions).to.deep.equal([]);
+    expect(JSON.stringify((await store.load('x')).tombstone)).to.equal('{"a":1}');
+  });
+
+  const N = 64;
+  const concurrentVersions = Array.from({ length: N }, (_, i) => v(i + 1, { [`client${i}`]: 1 }));
+
+  function expectAllSiblings(state: TeaState) {
+    expect(state.versions).to.have.length(N);
+    expect(state.versions.map((x) => x.choice).sort((a, b) => a - b)).to.deep.equal(concurrentVersions.map((x) => x.choice));
+    expect(rating(state)).to.equal((N + 1) / 2);
+  }
+
+  it(`${N} concurrent updates of pairwise-concurrent clocks through one store keep all ${N} siblings`, async function () {
+    await Promise.all(concurrentVersions.map((x) => store.update('crowd', put(x))));
+    expectAllSiblings(await store.load('crowd'));
+    const hash = await raw.hgetall('/rating/crowd');
+    expect(JSON.parse(hash.choices)).to.have.length(N);
+    expect(JSON.parse(hash.clocks)).to.have.length(N);
+    expect(JSON.parse(hash.rating)).to.equal((N + 1) / 2);
+  });
+
+  it(`${N} concurrent updates split across two stores on two connections keep all ${N} siblings (CAS retries)`, async function () {
+    const a = newStore();
+    const b = newStore();
+    const callsBefore = await casCalls();
+    await Promise.all(concurrentVersions.map((x, i) => (i % 2 === 0 ? a : b).update('crowd2', put(x))));
+    const calls = (await casCalls()) - callsBefore;
+    expectAllSiblings(await store.load('crowd2'));
+    expectAllSiblings(await a.load('crowd2'));
+    // Every update succeeds with exactly one compare-and-set; any more were lost races, retried.
+    expect(calls).to.be.at.least(N);
+    this.test!.title += ` [${calls - N} lost races retried]`;
+  });
+
+  it('a compare-and-set that loses a race re-reads, re-merges and keeps the other writer’s version', async function () {
+    // The other writer strikes deterministically: between this store's read
+    // and its compare-and-set, a separate redis-cli process rewrites the tea.
+    await store.update('race', put(v(1, { a: 1 })));
+    let calls = 0;
+    const { after } = await store.update('race', (state) => {
+      calls++;
+      if (calls === 1) {
+        execFileSync('redis-cli', [
+          '-h', layout.host, '-p', String(port), 'HSET', ratingKey('race'),
+          'rating', '1.5', 'choices', '[1,2]', 'clocks', '[{"a":1},{"b":1}]',
+        ]);
+      }
+      return mergeVersion(state, v(3, { c: 1 }));
+    });
+    expect(calls).to.equal(2);
+    expect(after.versions.map((x) => x.choice)).to.deep.equal([1, 2, 3]);
+    const hash = await raw.hgetall(ratingKey('race'));
+    expect(JSON.parse(hash.choices)).to.deep.equal([1, 2, 3]);
+    expect(JSON.parse(hash.clocks)).to.deep.equal([{ a: 1 }, { b: 1 }, { c: 1 }]);
+    expect(JSON.parse(hash.rating)).to.equal(2);
+  });
+
+  it('the compare-and-set also notices a tombstone written in between, and the retry respects it', async function () {
+    await store.update('race2', put(v(1, { a: 1 })));
+    let calls = 0;
+    await store.update('race2', (state) => {
+      calls++;
+      if (calls === 1) {
+        execFileSync('redis-cli', ['-h', layout.host, '-p', String(port), 'SET', tombstoneKey('race2'), '{"a":5,"c":9}']);
+      }
+      return mergeVersion(state, v(3, { c: 1 }));
+    });
+    // First attempt: {c:1} would be added. The retry sees the tombstone, which buries {c:1}: nothing to write.
+    expect(calls).to.equal(2);
+    expect(JSON.parse((await raw.hget(ratingKey('race2'), 'choices'))!)).to.deep.equal([1]);
+    expect(await raw.get(tombstoneKey('race2'))).to.equal('{"a":5,"c":9}');
+  });
+
+  describe('a corrupt value in Redis is a clear error, not a crash', function () {
+    const cases: [string, () => Promise<unknown>][] = [
+      ['clocks that are not JSON', () => raw.hset(ratingKey('bad'), 'rating', '1', 'choices', '[1]', 'clocks', 'not json')],
+      ['choices that are not JSON', () => raw.hset(ratingKey('bad'), 'rating', '1', 'choices', '[1', 'clocks', '[{"a":1}]')],
+      ['clocks without choices', () => raw.hset(ratingKey('bad'), 'rating', '1', 'clocks', '[{"a":1}]')],
+      ['choices and clocks of different lengths', () => raw.hset(ratingKey('bad'), 'rating', '1', 'choices', '[1,2]', 'clocks', '[{"a":1}]')],
+      ['a negative counter', () => raw.hset(ratingKey('bad'), 'rating', '1', 'choices', '[1]', 'clocks', '[{"a":-1}]')],
+      ['a choice that is a string', () => raw.hset(ratingKey('bad'), 'rating', '1', 'choices', '["1"]', 'clocks', '[{"a":1}]')],
+      ['clocks that are an object', () => raw.hset(ratingKey('bad'), 'rating', '1', 'choices', '[1]', 'clocks', '{"a":1}')],
+      ['a tombstone that is not JSON', () => raw.set(tombstoneKey('bad'), '{{{')],
+      ['a tombstone that is an array', () => raw.set(tombstoneKey('bad'), '[1]')],
+    ];
+    for (const [what, plant] of cases) {
+      it(`${what}: load and update reject naming the key, the value is left alone, other teas still work`, async function () {
+        await store.update('good', put(v(5, { a: 1 })));
+        await plant();
+        const snapshot = JSON.stringify([await raw.hgetall(ratingKey('bad')), await raw.get(tombstoneKey('bad'))]);
+        const isTombstone = what.includes('tombstone');
+        const key = isTombstone ? tombstoneKey('bad') : ratingKey('bad');
+
+        const loadError = await store.load('bad').then(
+          () => null,
+          (e: Error) => e,
+        );
+        expect(loadError, 'load should reject').to.be.instanceOf(Error);
+        expect(loadError!.message).to.include(key);
+
+        const updateError = await store.update('bad', put(v(9, { z: 1 }))).then(
+          () => null,
+          (e: Error) => e,
+        );
+        expect(updateError, 'update should reject').to.be.instanceOf(Error);
+        expect(updateError!.message).to.include(key);
+
+        // Nothing overwritten; the store and Redis still serve other teas.
+        expect(JSON.stringify([await raw.hgetall(ratingKey('bad')), await raw.get(tombstoneKey('bad'))])).to.equal(snapshot);
+        expect((await store.load('good')).versions.map((x) => x.choice)).to.deep.equal([5]);
+        await store.update('good', put(v(7, { b: 1 })));
+        expect(rating(await store.load('good'))).to.equal(6);
+        expect(isAlive(redisProcess!)).to.equal(true);
+      });
+    }
+
+    it('a key of the wrong Redis type rejects with the Redis error and crashes nothing', async function () {
+      await raw.set(ratingKey('wrongtype'), 'just a string');
+      const e = await store.load('wrongtype').then(
+        () => null,
+        (err: Error) => err,
+      );
+      expect(e).to.be.instanceOf(Error);
+      expect(e!.message).to.match(/WRONGTYPE/);
+      await store.update('fine', put(v(1, { a: 1 })));
+      expect((await store.load('fine')).versions).to.have.length(1);
+    });
+  });
+
+  it('the state read back equals the pure merge for random sequences of writes and deletes', async function () {
+    const ids = ['a', 'b', 'c'];
+    const arbClock = fc
+      .array(fc.tuple(fc.constantFrom(...ids), fc.integer({ min: 0, max: 3 })), { maxLength: 3 })
+      .map((entries) => makeClock(entries));
+    const arbOp = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), choice: fc.integer({ min: -10, max: 10 }).map((n) => n / 2), clock: arbClock }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'delete' as const }) },
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(arbOp, { minLength: 1, maxLength: 25 }), async (ops) => {
+        const tea = `prop-${run++}`;
+        let expected: TeaState = EMPTY;
+        for (const op of ops) {
+          const change = op.kind === 'put' ? put({ choice: op.choice, clock: op.clock }) : deleteAll;
+          expected = change(expected);
+          const { after } = await store.update(tea, change);
+          expect(exact(after)).to.equal(exact(expected));
+        }
+        const loaded = await store.load(tea);
+        expect(exact(loaded)).to.equal(exact(expected));
+        // And the raw hash is exactly the SPEC layout of that state.
+        const hash = await raw.hgetall(ratingKey(tea));
+        if (expected.versions.length === 0) {
+          expect(hash).to.deep.equal({});
+        } else {
+          expect(JSON.parse(hash.rating)).to.equal(rating(expected));
+          expect(JSON.parse(hash.choices)).to.deep.equal(expected.versions.map((x) => x.choice));
+          expect(hash.clocks).to.equal(JSON.stringify(expected.versions.map((x) => x.clock)));
+        }
+        const tomb = await raw.get(tombstoneKey(tea));
+        expect(tomb).to.equal(expected.tombstone === null ? null : JSON.stringify(expected.tombstone));
+      }),
+      { numRuns: 30, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
+    );
+  });
+});
