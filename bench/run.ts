@@ -1,0 +1,371 @@
+/**
+ * npm run bench: the tea store against the least work its architecture can
+ * do (bench/baseline/), measured in the same run with the same load
+ * generator, one system at a time. See bench/README.md for what each phase
+ * measures; `npm run bench -- --help` for the flags.
+ *
+ * Writes var/bench/results-<time>.json and .html, and var/bench/latest.json
+ * and latest.html. Exits 0 when the run completes, whether or not the
+ * targets hold (the table says so); non-zero when the harness itself fails.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { loadDefaults, projectRoot } from '../lib/server/boot';
+import { renderHtml } from './chart';
+import { clientKinds } from './clientKinds';
+import { CpuSample, cpuBetween, sampleCpu } from './cpu';
+import { runClientBench } from './httpClients';
+import { Op, PhaseResult, nodeHttpSender, runCount, runPhase } from './load';
+import { formatProfile, summarizeProfiles } from './profileSummary';
+import { Progress } from './progress';
+import { buildSummary, formatSummary } from './report';
+import {
+  System, killEverythingNow, preload, redisCommandsProcessed, redisUsedMemory, rssBytes, scaleTea, startBaseline, startStore, stopEverything,
+} from './systems';
+import type { Options, Results, ScalePoint, SystemRun } from './types';
+
+const PHASES = ['clients', 'latency', 'throughput', 'replication', 'scale'] as const;
+type Phase = (typeof PHASES)[number];
+
+/** Teas the latency and throughput phases write and read: all written once during the warm-up. */
+const MAIN_TEAS = 1000;
+
+function parseArgs(): Options {
+  const kinds = clientKinds();
+  const a = yargs(hideBin(process.argv))
+    .scriptName('npm run bench --')
+    .usage('$0 [options]\n\nMeasures the tea store against a least-work baseline; writes var/bench/latest.{json,html}.')
+    .option('ndb', { type: 'number', default: 4, describe: 'DB instances (and Redis servers) of both systems' })
+    .option('digest-length', { type: 'number', default: 2, describe: "the store's gossip digest length" })
+    .option('concurrency', { type: 'number', default: 32, describe: 'concurrent keep-alive clients in the throughput phases' })
+    .option('duration', { type: 'number', describe: 'measured seconds per phase (default 5, --quick 1)' })
+    .option('warmup', { type: 'number', describe: 'warm-up seconds before each phase (default 1, --quick 0.5)' })
+    .option('teas', { type: 'string', describe: 'tea counts of the scale phase, comma-separated (default 10000,100000; --quick 1000,2000)' })
+    .option('teas-1m', { type: 'boolean', default: false, describe: 'add 1,000,000 teas to the scale phase' })
+    .option('only', { type: 'string', describe: `phases to run, comma-separated: ${PHASES.join(', ')} (default all)` })
+    .option('http-client', { type: 'string', default: 'got', choices: kinds, describe: "the baseline LB's client to its DBs (the store's servers use their own, got today)" })
+    .option('quick', { type: 'boolean', default: false, describe: 'smoke check: 1 s phases, 0.5 s warm-up, 1k and 2k teas' })
+    .option('profile', { type: 'string', describe: "store roles to CPU-profile (node --cpu-prof): db, lb, or db,lb; profiles under var/bench/profiles/" })
+    .option('node-options', { type: 'string', default: '', describe: "extra NODE_OPTIONS for the store's DB and LB processes" })
+    .check((x) => {
+      for (const k of ['ndb', 'digest-length', 'concurrency'] as const) {
+        if (!Number.isInteger(x[k]) || (x[k] as number) < 1) throw new Error(`--${k} must be an integer >= 1`);
+      }
+      if (x.ndb > 20) throw new Error('--ndb must be at most 20');
+      if (x.duration !== undefined && !(x.duration > 0)) throw new Error('--duration must be > 0');
+      if (x.warmup !== undefined && !(x.warmup >= 0)) throw new Error('--warmup must be >= 0');
+      return true;
+    })
+    .strict()
+    .help()
+    .parseSync();
+  const phases = a.only ? a.only.split(',').map((p) => p.trim()).filter(Boolean) : [...PHASES];
+  for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: unknown phase ${JSON.stringify(p)}; one of ${PHASES.join(', ')}`);
+  let teas = a.teas ? a.teas.split(',').map((t) => Number(t.trim())) : a.quick ? [1000, 2000] : [10_000, 100_000];
+  if (a['teas-1m']) teas.push(1_000_000);
+  teas = [...new Set(teas)].sort((x, y) => x - y);
+  for (const t of teas) if (!Number.isInteger(t) || t < 1) throw new Error(`--teas: ${t} is not a positive integer`);
+  const profile = a.profile ? a.profile.split(',').map((p) => p.trim()) : [];
+  for (const p of profile) if (p !== 'db' && p !== 'lb') throw new Error(`--profile: ${JSON.stringify(p)} is not db or lb`);
+  return {
+    ndb: a.ndb,
+    digestLength: a['digest-length'],
+    concurrency: a.concurrency,
+    duration: a.duration ?? (a.quick ? 1 : 5),
+    warmup: a.warmup ?? (a.quick ? 0.5 : 1),
+    teas,
+    phases,
+    httpClient: a['http-client'],
+    quick: a.quick,
+    profile,
+    nodeOptions: a['node-options'],
+  };
+}
+
+function gitInfo(root: string): { commit: string | null; dirty: boolean | null } {
+  const rev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  const st = spawnSync('git', ['status', '--porcelain'], { cwd: root, encoding: 'utf8' });
+  return { commit: rev.status === 0 ? rev.stdout.trim() : null, dirty: st.status === 0 ? st.stdout.trim() !== '' : null };
+}
+
+const stamp = (d: Date) => d.toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
+
+async function main(): Promise<void> {
+  const opts = parseArgs();
+  const root = projectRoot();
+  const defaults = loadDefaults();
+  const outDir = join(root, 'var', 'bench');
+  mkdirSync(outDir, { recursive: true });
+  const started = new Date();
+  const progress = new Progress(Boolean(process.stdout.isTTY));
+  const has = (p: Phase) => opts.phases.includes(p);
+  const warmupMs = opts.warmup * 1000;
+  const durationMs = opts.duration * 1000;
+  const c = opts.concurrency;
+
+  const results: Results = {
+    meta: {
+      startedAt: started.toISOString(),
+      command: `npm run bench --${process.argv.slice(2).map((x) => ` ${x}`).join('')}`,
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? '?',
+      totalMemoryMB: Math.round(os.totalmem() / 1024 / 1024),
+      loadAverageStart: os.loadavg(),
+      git: gitInfo(root),
+    },
+    options: opts,
+    notes: [
+      'One system runs at a time (baseline, then store), with the same in-process load generator: node:http, keep-alive agent, closed loop.',
+      `Latency and throughput phases use ${MAIN_TEAS} teas, each written once through the LB during the warm-up; every PUT carries a fresh clock {"bench": n}.`,
+      'Scale phase: teas are written straight into Redis in the layout of SPEC.md (hash /rating/<tea>: rating, choices, clocks) with pipelines, ' +
+        'on every Redis for the store (every DB holds every tea) and on the owner\'s Redis for the baseline; then PUTs and strong GETs of random loaded teas go through the LB.',
+      'Redis per tea = (sum of used_memory after the phase - after FLUSHALL) / teas; the store keeps ndb copies of each tea, the baseline one.',
+      `The baseline LB uses the "${opts.httpClient}" client of lib/net/httpClient.ts (bench/clientKinds.ts for undici); the store's servers use whatever they are built with.`,
+    ],
+  };
+  const profileDir = join(outDir, 'profiles', stamp(started));
+
+  const header = `tea store benchmark: ndb ${opts.ndb}, digest-length ${opts.digestLength}, c=${c}, ${opts.duration} s phases after ${opts.warmup} s warm-up; phases ${opts.phases.join(', ')}`;
+  progress.log(header);
+  progress.log(`machine: ${results.meta.cpus} x ${results.meta.cpuModel}, load average ${results.meta.loadAverageStart.map((x) => x.toFixed(2)).join(' ')}`);
+
+  const phase = async (label: string, concurrency: number, next: (k: number) => Op, sys: System): Promise<PhaseResult> => {
+    const sender = nodeHttpSender(sys.lbUrl, concurrency);
+    const pids = sys.processes().map((p) => p.pid).filter((p): p is number => p !== undefined);
+    const samples: (CpuSample | null)[] = [];
+    const commands: Promise<number[]>[] = [];
+    try {
+      const r = await runPhase({
+        label, concurrency, warmupMs, durationMs, next, send: sender.send, onTick: progress.phase(label),
+        onWindow: () => {
+          samples.push(sampleCpu(pids));
+          commands.push(redisCommandsProcessed(sys).catch(() => []));
+        },
+      });
+      const [a, b] = samples;
+      if (a && b) r.cpu = cpuBetween(a, b, r.ok);
+      const [c0, c1] = await Promise.all(commands);
+      if (r.ok > 0 && c0?.length && c1?.length === c0.length) {
+        r.redisCommandsPerRequestByServer = sys.allRedisPorts.map((port, i) => ({ port, perRequest: (c1[i] - c0[i]) / r.ok }));
+        r.redisCommandsPerRequest = r.redisCommandsPerRequestByServer.reduce((n, x) => n + x.perRequest, 0);
+      }
+      progress.done(r);
+      return r;
+    } finally {
+      sender.close();
+    }
+  };
+
+  if (has('clients')) {
+    progress.log('\nHTTP clients (micro-benchmark against a trivial koa server):');
+    results.clients = await runClientBench({
+      root, host: defaults.host, concurrency: c, warmupMs, durationMs,
+      progress: (label) => progress.phase(label),
+      done: (r) => progress.done(r),
+    });
+  }
+
+  // One counter per run: every PUT's clock is fresh, so each supersedes the tea's last version.
+  let clockCounter = 1;
+  const putOp = (tea: string): Op => {
+    const n = clockCounter++;
+    return { method: 'PUT', path: `/rating/${tea}`, body: `{"rating":${(n % 10) + 1},"clock":{"bench":${n}}}` };
+  };
+  const mainTea = (k: number) => `bench-${k % MAIN_TEAS}`;
+  const spread = (k: number) => mainTea((k * 7919) % MAIN_TEAS);
+
+  const start = (kind: 'store' | 'baseline', ndb: number): Promise<System> => {
+    progress.log(`\n${kind}, ndb ${ndb}: starting`);
+    if (kind === 'baseline') return startBaseline({ root, defaults, ndb, httpClient: opts.httpClient });
+    const prof = (role: string) =>
+      opts.profile.includes(role) ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${role}-ndb${ndb}`)}`] : [];
+    return startStore({
+      root, defaults, ndb, digestLength: opts.digestLength, dbNodeArgs: prof('db'), lbNodeArgs: prof('lb'), nodeOptions: opts.nodeOptions || undefined,
+    });
+  };
+
+  /** CPU the system uses with no requests at all (timers: gossip, anti-entropy, health checks), in cores. */
+  const idleUse = async (sys: System): Promise<{ cores: number | null; redisCommandsPerSecond: number }> => {
+    const pids = sys.processes().map((p) => p.pid).filter((p): p is number => p !== undefined);
+    const sum = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
+    const c0 = sum(await redisCommandsProcessed(sys));
+    const a = sampleCpu(pids);
+    const ms = Math.max(1000, 2 * warmupMs);
+    await new Promise((r) => setTimeout(r, ms));
+    const b = sampleCpu(pids);
+    const c1 = sum(await redisCommandsProcessed(sys));
+    const cores = a && b ? cpuBetween(a, b, 0).serverCores : null;
+    // Less the two INFO commands per Redis that measure it.
+    const perSecond = Math.max(0, c1 - c0 - sys.allRedisPorts.length) / (ms / 1000);
+    progress.log(`  ${`${sys.kind} idle`.padEnd(40)} with no requests: server CPU ${cores === null ? '-' : cores.toFixed(2)} cores, ${perSecond.toFixed(0)} Redis cmds/s`);
+    return { cores, redisCommandsPerSecond: perSecond };
+  };
+
+  /** Write every main tea once, then run mixed traffic for a while: connections, JIT and Redis are warm after this. */
+  const warmUp = async (sys: System): Promise<SystemRun['warmup']> => {
+    const t0 = Date.now();
+    const sender = nodeHttpSender(sys.lbUrl, c);
+    try {
+      const primed = await runCount(MAIN_TEAS, c, (k) => putOp(mainTea(k)), sender.send);
+      const mixed = await runPhase({
+        label: `${sys.kind} warm-up`, concurrency: c, warmupMs: 0, durationMs: Math.max(1000, 2 * warmupMs),
+        next: (k) => (k % 2 ? putOp(spread(k)) : { method: 'GET', path: `/rating/${spread(k)}` }), send: sender.send, onTick: progress.phase(`${sys.kind} warm-up`),
+      });
+      const w = { seconds: (Date.now() - t0) / 1000, errors: primed.errors + mixed.errors, errorSamples: [...primed.errorSamples, ...mixed.errorSamples].slice(0, 5) };
+      progress.log(`  ${`${sys.kind} warm-up`.padEnd(40)} ${w.seconds.toFixed(1)} s, ${MAIN_TEAS} teas written, errors ${w.errors}${w.errorSamples.length ? ` (${w.errorSamples[0]})` : ''}`);
+      return w;
+    } finally {
+      sender.close();
+    }
+  };
+
+  const measureSystem = async (kind: 'store' | 'baseline'): Promise<SystemRun> => {
+    const sys = await start(kind, opts.ndb);
+    try {
+      const run: SystemRun = { kind, ndb: opts.ndb, processes: sys.processes(), warmup: await warmUp(sys) };
+      const idle = await idleUse(sys);
+      run.idleServerCores = idle.cores;
+      run.idleRedisCommandsPerSecond = idle.redisCommandsPerSecond;
+      const tag = `${kind} ndb${opts.ndb}`;
+      if (has('latency')) {
+        run.latency = {
+          put: await phase(`${tag} PUT sequential`, 1, (k) => putOp(mainTea(k)), sys),
+          getStrong: await phase(`${tag} GET strong sequential`, 1, (k) => ({ method: 'GET', path: `/rating/${spread(k)}` }), sys),
+          getWeak: await phase(`${tag} GET weak sequential`, 1, (k) => ({ method: 'GET', path: `/rating/${spread(k)}?consistency=weak` }), sys),
+        };
+      }
+      if (has('throughput') || has('replication')) {
+        run.throughput = { put: await phase(`${tag} PUT c=${c}`, c, (k) => putOp(mainTea(k)), sys) };
+        if (has('throughput')) run.throughput.get = await phase(`${tag} GET c=${c}`, c, (k) => ({ method: 'GET', path: `/rating/${spread(k)}` }), sys);
+      }
+      if (has('scale')) {
+        // For each count: stop the DBs and the LB, wipe, write the teas straight into Redis, start
+        // the servers over that data (as after a restore: the store indexes it at start-up), measure.
+        run.scale = [];
+        for (const teas of opts.teas) {
+          await sys.stopServers();
+          await sys.wipe();
+          const empty = await redisUsedMemory(sys);
+          const t0 = Date.now();
+          const task = progress.task(`${tag} preload ${teas.toLocaleString('en-US')} teas`, teas);
+          await preload(sys, 0, teas, (done) => task.update(done));
+          const preloadSeconds = (Date.now() - t0) / 1000;
+          const t1 = Date.now();
+          await sys.startServers();
+          const startSeconds = (Date.now() - t1) / 1000;
+          task.end(`written into Redis in ${preloadSeconds.toFixed(1)} s; servers up in ${startSeconds.toFixed(1)} s`);
+          const idle = await idleUse(sys);
+          const rnd = () => scaleTea(Math.floor(Math.random() * teas));
+          const label = teas >= 1e6 ? `${teas / 1e6}M` : `${teas / 1e3}k`;
+          const put = await phase(`${tag} ${label} teas PUT c=${c}`, c, () => putOp(rnd()), sys);
+          const get = await phase(`${tag} ${label} teas GET c=${c}`, c, () => ({ method: 'GET', path: `/rating/${rnd()}` }), sys);
+          const used = await redisUsedMemory(sys);
+          const copies = kind === 'store' ? opts.ndb : 1;
+          const perTea = (used.reduce((a, b) => a + b, 0) - empty.reduce((a, b) => a + b, 0)) / teas;
+          const point: ScalePoint = {
+            teas, preloadSeconds, serverStartSeconds: startSeconds, idleServerCores: idle.cores, idleRedisCommandsPerSecond: idle.redisCommandsPerSecond, put, get, redisEmptyBytes: empty, redisUsedBytes: used,
+            redisBytesPerTea: perTea, redisBytesPerTeaCopy: perTea / copies, copies,
+            dbRssBytes: sys.dbPids().map(rssBytes), lbRssBytes: rssBytes(sys.lbPid()),
+          };
+          run.scale.push(point);
+          progress.log(`  ${`${tag} ${label} teas memory`.padEnd(40)} Redis ${Math.round(perTea)} B/tea over ${copies} cop${copies === 1 ? 'y' : 'ies'}, DB RSS ${(point.dbRssBytes.reduce((a, b) => a + b, 0) / 1024 / 1024).toFixed(1)} MB in all`);
+        }
+      }
+      return run;
+    } finally {
+      await sys.stop();
+    }
+  };
+
+  const needCluster = has('latency') || has('throughput') || has('scale') || has('replication');
+  if (needCluster) {
+    results.baseline = await measureSystem('baseline');
+    results.store = await measureSystem('store');
+  }
+  if (has('replication')) {
+    results.replication = { ndb: opts.ndb };
+    if (opts.ndb !== 1) {
+      for (const kind of ['baseline', 'store'] as const) {
+        const sys = await start(kind, 1);
+        try {
+          await warmUp(sys);
+          const r = await phase(`${kind} ndb1 PUT c=${c}`, c, (k) => putOp(mainTea(k)), sys);
+          if (kind === 'store') results.replication.storeNdb1 = r;
+          else results.replication.baselineNdb1 = r;
+        } finally {
+          await sys.stop();
+        }
+      }
+    } else {
+      results.replication.storeNdb1 = results.store?.throughput?.put;
+      results.replication.baselineNdb1 = results.baseline?.throughput?.put;
+    }
+  }
+
+  if (opts.profile.length) {
+    results.profiles = [];
+    progress.log(`\nCPU profiles under ${profileDir} (self time, every process of a role added up):`);
+    let dirs: string[] = [];
+    try {
+      dirs = readdirSync(profileDir).sort();
+    } catch {
+      progress.log('  none written');
+    }
+    for (const dir of dirs) {
+      const files = readdirSync(join(profileDir, dir)).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, dir, f));
+      if (!files.length) continue;
+      const summary = summarizeProfiles(files, `store ${dir} (${files.length} processes)`, 20);
+      results.profiles.push(summary);
+      progress.log(formatProfile(summary, 15));
+    }
+  }
+
+  const finished = new Date();
+  results.meta.finishedAt = finished.toISOString();
+  results.meta.seconds = (finished.getTime() - started.getTime()) / 1000;
+  results.meta.loadAverageEnd = os.loadavg();
+  results.summary = buildSummary(results);
+
+  const json = JSON.stringify(results, null, 2);
+  const resultFile = join(outDir, `results-${stamp(started)}.json`);
+  writeFileSync(resultFile, json);
+  writeFileSync(join(outDir, 'latest.json'), json);
+  const html = renderHtml(results);
+  writeFileSync(resultFile.replace(/\.json$/, '.html'), html);
+  writeFileSync(join(outDir, 'latest.html'), html);
+
+  progress.log(`\nSummary (ratio = store / baseline; ${results.meta.seconds.toFixed(0)} s, load average at end ${results.meta.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')}):\n`);
+  console.log(formatSummary(results));
+  console.log(`\nraw figures: ${resultFile} (and var/bench/latest.json)\nchart:       ${resultFile.replace(/\.json$/, '.html')} (and var/bench/latest.html)`);
+}
+
+let stopping = false;
+async function abort(why: string, code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    console.error(`\n${why}: stopping every process the benchmark started`);
+    await stopEverything();
+  }
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void abort('SIGINT', 130));
+process.on('SIGTERM', () => void abort('SIGTERM', 143));
+process.on('exit', () => killEverythingNow());
+
+main().then(
+  async () => {
+    await stopEverything();
+    process.exit(0);
+  },
+  async (e: Error) => {
+    console.error(`\nbench failed: ${e.stack ?? e.message}`);
+    await abort('error', 1);
+  },
+);

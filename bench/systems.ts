@@ -1,0 +1,369 @@
+/**
+ * Starting and stopping the two systems the benchmark measures, on ports of
+ * their own: SPEC.md's defaults (config.json) shifted by +20000 for the store
+ * and +18000 for the baseline, apart from the defaults themselves, from the
+ * test suite's (+10000), from each other, and below Linux's ephemeral range
+ * (32768 and up), where an outgoing connection may hold any port:
+ *
+ *             LB      DB i          Redis i       Q (and its Redis)
+ *   store     22500   23000 + i     25555 + i     26000 (26001)
+ *   baseline  20500   21000 + i     23555 + i     -
+ *
+ * The store is the product, started with its own orchestrator
+ * (lib/cluster/cluster.ts); the baseline is bench/baseline/, with Redis
+ * servers started by the same orchestrator so that they are configured alike.
+ * Every process started is registered, so that stopEverything() (and, as a
+ * last resort, killEverythingNow() on exit) leaves nothing behind.
+ */
+import { ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import type { Defaults } from '../lib/config';
+import { Cluster, Layout, layoutFrom } from '../lib/cluster/cluster';
+import { Managed, assertPortFree, requireRedisServer, startProcess, stopProcess } from '../lib/cluster/processes';
+import { fnv1a } from './baseline/common';
+
+export type SystemKind = 'store' | 'baseline';
+
+const PORT_SHIFT: Record<SystemKind, number> = { store: 20_000, baseline: 18_000 };
+
+/** A DB may index its data before it listens (the store's anti-entropy index): give it time with many teas. */
+const DB_START_TIMEOUT_MS = 15 * 60_000;
+
+export interface ProcessInfo {
+  role: string;
+  pid: number | undefined;
+}
+
+export interface System {
+  kind: SystemKind;
+  ndb: number;
+  host: string;
+  lbUrl: string;
+  redisPorts: number[];
+  /** Every Redis of the system: the DBs' and, for the store, the queue's. */
+  allRedisPorts: number[];
+  /** Which Redis servers hold a tea: every one for the store (every DB holds every tea), the owner's for the baseline. */
+  holders(tea: string): number[];
+  processes(): ProcessInfo[];
+  dbPids(): number[];
+  lbPid(): number | undefined;
+  /** Stop the LB and the DBs, leaving Redis (and the store's queue) running. */
+  stopServers(): Promise<void>;
+  /** Start the DBs and the LB again, over whatever Redis now holds. */
+  startServers(): Promise<void>;
+  /** Forget everything but the processes: FLUSHALL every Redis, and empty the store's queue (DELETE /clear). Servers stopped. */
+  wipe(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const live = new Set<{ children(): ChildProcess[]; stop(): Promise<void> }>();
+
+/** Stop every process this benchmark started that is still running. */
+export async function stopEverything(): Promise<void> {
+  const all = [...live];
+  live.clear();
+  await Promise.all(all.map((s) => s.stop().catch(() => undefined)));
+}
+
+/** Synchronous last resort (process 'exit'): SIGKILL whatever is left. */
+export function killEverythingNow(): void {
+  for (const s of live) {
+    for (const c of s.children()) {
+      if (c.exitCode === null && c.signalCode === null) {
+        try {
+          c.kill('SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+  }
+}
+
+/** Register a process that is not part of a system (the HTTP client benchmark's server). */
+export function track(m: Managed): { stop(): Promise<void> } {
+  const entry = {
+    children: () => [m.child],
+    stop: async () => {
+      live.delete(entry);
+      await stopProcess(m);
+    },
+  };
+  live.add(entry);
+  return entry;
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const managed = (xs: (Managed | null | undefined)[]) => xs.filter((m): m is Managed => !!m);
+
+/** config.json's layout with every port shifted, and logs and data under var/bench/{log,db}/<kind>-ndb<n>/. */
+export function benchLayout(kind: SystemKind, defaults: Defaults, root: string, ndb: number): Layout {
+  const layout: Layout = {
+    ...layoutFrom(defaults, root, ndb),
+    logDir: join(root, 'var', 'bench', 'log', `${kind}-ndb${ndb}`),
+    dataDir: join(root, 'var', 'bench', 'db', `${kind}-ndb${ndb}`),
+  };
+  const fields = layout as unknown as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (/Port$/.test(key) && typeof fields[key] === 'number') fields[key] = (fields[key] as number) + PORT_SHIFT[kind];
+  }
+  return layout;
+}
+
+/** Run `start` with NODE_OPTIONS extended by `extra`, so that the processes it spawns get them. */
+async function withNodeOptions<T>(extra: string | undefined, start: () => Promise<T>): Promise<T> {
+  if (!extra) return start();
+  const before = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = [before, extra].filter(Boolean).join(' ');
+  try {
+    return await start();
+  } finally {
+    if (before === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = before;
+  }
+}
+
+export interface StoreOptions {
+  root: string;
+  defaults: Defaults;
+  ndb: number;
+  digestLength: number;
+  /** Extra arguments for node before the script, for the DB processes and for the LB (e.g. --cpu-prof ...). */
+  dbNodeArgs?: string[];
+  lbNodeArgs?: string[];
+  /** Extra NODE_OPTIONS for the DBs and the LB (flags that NODE_OPTIONS allows). */
+  nodeOptions?: string;
+}
+
+export async function startStore(o: StoreOptions): Promise<System> {
+  const layout = benchLayout('store', o.defaults, o.root, o.ndb);
+  const { host } = layout;
+  rmSync(layout.logDir, { recursive: true, force: true });
+  rmSync(layout.dataDir, { recursive: true, force: true });
+  const cluster = new Cluster(layout);
+  await cluster.checkPrerequisites();
+  const all = () => managed([...cluster.redis, cluster.queueRedis, cluster.queue, ...cluster.dbs, cluster.lb]);
+  const entry = {
+    children: () => all().map((m) => m.child),
+    stop: async () => {
+      live.delete(entry);
+      await cluster.stopAll();
+    },
+  };
+  live.add(entry);
+  const settings = { digestLength: o.digestLength };
+  const startServers = async () => {
+    // The DBs are started here rather than with cluster.startDB, for a longer start-up timeout:
+    // with many teas in Redis a DB indexes them before it listens.
+    await withNodeOptions(o.nodeOptions, () =>
+      Promise.all(
+        range(o.ndb).map(async (i) => {
+          const config = cluster.dbConfig(i, settings);
+          cluster.dbs[i] = await startProcess({
+            role: `db ${i}`, host, port: config.hostport as number, command: process.execPath,
+            args: [...(o.dbNodeArgs ?? []), join(o.root, 'dist', 'serverDB.js'), JSON.stringify(config)], logfile: config.logfile as string,
+            timeoutMs: DB_START_TIMEOUT_MS,
+          });
+        }),
+      ),
+    );
+    await withNodeOptions(o.nodeOptions, () => cluster.startLB({ ...settings, nodeArgs: o.lbNodeArgs ?? [] }));
+  };
+  try {
+    await cluster.startBackends();
+    await startServers();
+  } catch (e) {
+    await entry.stop();
+    throw e;
+  }
+  return {
+    kind: 'store',
+    ndb: o.ndb,
+    host,
+    lbUrl: `http://${host}:${layout.lbPort}`,
+    redisPorts: range(o.ndb).map((i) => cluster.redisPort(i)),
+    allRedisPorts: [...range(o.ndb).map((i) => cluster.redisPort(i)), layout.qRedisPort],
+    holders: () => range(o.ndb),
+    processes: () => all().map((m) => ({ role: m.role, pid: m.child.pid })),
+    dbPids: () => managed(cluster.dbs).map((m) => m.child.pid).filter((p): p is number => p !== undefined),
+    lbPid: () => cluster.lb?.child.pid,
+    stopServers: () => cluster.stopServers(),
+    startServers,
+    wipe: async () => {
+      const res = await fetch(`http://${host}:${layout.qPort}/clear`, { method: 'DELETE', headers: { accept: 'application/json' } });
+      if (res.status !== 200) throw new Error(`DELETE /clear on the queue answered ${res.status}`);
+      await res.arrayBuffer();
+      await flushRedis(host, range(o.ndb).map((i) => cluster.redisPort(i)));
+    },
+    stop: entry.stop,
+  };
+}
+
+export interface BaselineOptions {
+  root: string;
+  defaults: Defaults;
+  ndb: number;
+  httpClient: string;
+}
+
+export async function startBaseline(o: BaselineOptions): Promise<System> {
+  const layout = benchLayout('baseline', o.defaults, o.root, o.ndb);
+  const { host } = layout;
+  rmSync(layout.logDir, { recursive: true, force: true });
+  rmSync(layout.dataDir, { recursive: true, force: true });
+  const redisCluster = new Cluster(layout); // for its Redis servers only
+  requireRedisServer();
+  for (const i of range(o.ndb)) await assertPortFree(host, layout.redisBasePort + i, `baseline redis ${i}`);
+  for (const i of range(o.ndb)) await assertPortFree(host, layout.dbBasePort + i, `baseline db ${i}`);
+  await assertPortFree(host, layout.lbPort, 'baseline lb');
+  let dbs: Managed[] = [];
+  let lb: Managed | null = null;
+  const script = (name: string) => join(o.root, 'dist', 'bench', 'baseline', `${name}.js`);
+  const all = () => managed([...redisCluster.redis, ...dbs, lb]);
+  const stopServers = async () => {
+    if (lb) await stopProcess(lb);
+    lb = null;
+    await Promise.all(dbs.map((m) => stopProcess(m)));
+    dbs = [];
+  };
+  const startServers = async () => {
+    await Promise.all(
+      range(o.ndb).map(async (i) => {
+        const port = layout.dbBasePort + i;
+        const config = { id: i, host, port, redisHost: host, redisPort: layout.redisBasePort + i };
+        dbs[i] = await startProcess({
+          role: `baseline db ${i}`, host, port, command: process.execPath, args: [script('dbBaseline'), JSON.stringify(config)],
+          logfile: join(layout.logDir, `dbBaseline${i}.log`),
+        });
+      }),
+    );
+    const config = { host, port: layout.lbPort, ndb: o.ndb, dbHost: host, dbBasePort: layout.dbBasePort, httpClient: o.httpClient };
+    lb = await startProcess({
+      role: 'baseline lb', host, port: layout.lbPort, command: process.execPath,
+      args: [script('lbBaseline'), JSON.stringify(config)], logfile: join(layout.logDir, 'lbBaseline.log'),
+    });
+  };
+  const entry = {
+    children: () => all().map((m) => m.child),
+    stop: async () => {
+      live.delete(entry);
+      await stopServers();
+      await redisCluster.stopBackends();
+    },
+  };
+  live.add(entry);
+  try {
+    await Promise.all(range(o.ndb).map((i) => redisCluster.startRedis(i)));
+    await startServers();
+  } catch (e) {
+    await entry.stop();
+    throw e;
+  }
+  return {
+    kind: 'baseline',
+    ndb: o.ndb,
+    host,
+    lbUrl: `http://${host}:${layout.lbPort}`,
+    redisPorts: range(o.ndb).map((i) => layout.redisBasePort + i),
+    allRedisPorts: range(o.ndb).map((i) => layout.redisBasePort + i),
+    holders: (tea) => [fnv1a(tea) % o.ndb],
+    processes: () => all().map((m) => ({ role: m.role, pid: m.child.pid })),
+    dbPids: () => dbs.map((m) => m.child.pid).filter((p): p is number => p !== undefined),
+    lbPid: () => lb?.child.pid,
+    stopServers,
+    startServers,
+    wipe: () => flushRedis(host, range(o.ndb).map((i) => layout.redisBasePort + i)),
+    stop: entry.stop,
+  };
+}
+
+/** Resident memory of a process in bytes (Linux /proc), or NaN. */
+export function rssBytes(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function redisClient(host: string, port: number): Redis {
+  return new Redis({ host, port, maxRetriesPerRequest: 2 });
+}
+
+async function flushRedis(host: string, ports: number[]): Promise<void> {
+  await Promise.all(
+    ports.map(async (port) => {
+      const r = redisClient(host, port);
+      try {
+        await r.flushall();
+      } finally {
+        r.disconnect();
+      }
+    }),
+  );
+}
+
+/** used_memory of each Redis, bytes. */
+export async function redisUsedMemory(sys: System): Promise<number[]> {
+  return Promise.all(
+    sys.redisPorts.map(async (port) => {
+      const r = redisClient(sys.host, port);
+      try {
+        const m = /^used_memory:(\d+)/m.exec(await r.info('memory'));
+        return m ? Number(m[1]) : NaN;
+      } finally {
+        r.disconnect();
+      }
+    }),
+  );
+}
+
+/** Commands each Redis of the system (allRedisPorts order) has processed so far: INFO stats total_commands_processed. */
+export async function redisCommandsProcessed(sys: System): Promise<number[]> {
+  return Promise.all(
+    sys.allRedisPorts.map(async (port) => {
+      const r = redisClient(sys.host, port);
+      try {
+        const m = /^total_commands_processed:(\d+)/m.exec(await r.info('stats'));
+        return m ? Number(m[1]) : NaN;
+      } finally {
+        r.disconnect();
+      }
+    }),
+  );
+}
+
+export const scaleTea = (k: number) => `scale-${k}`;
+
+/**
+ * Write teas scaleTea(from) .. scaleTea(to - 1) straight into Redis, in the
+ * layout of SPEC.md (hash /rating/<tea>: rating, choices, clocks), on every
+ * Redis that holds them. One version each, clock {"bench": 0}, so that the
+ * benchmark's writes ({"bench": n}, n > 0) supersede it.
+ */
+export async function preload(sys: System, from: number, to: number, onProgress?: (done: number) => void): Promise<void> {
+  const clients = sys.redisPorts.map((port) => redisClient(sys.host, port));
+  const BATCH = 2000;
+  try {
+    for (let start = from; start < to; start += BATCH) {
+      const pipes = clients.map((c) => c.pipeline());
+      const stop = Math.min(to, start + BATCH);
+      for (let k = start; k < stop; k++) {
+        const tea = scaleTea(k);
+        const rating = (k % 10) + 1;
+        for (const i of sys.holders(tea)) {
+          pipes[i].hset(`/rating/${tea}`, 'rating', String(rating), 'choices', `[${rating}]`, 'clocks', '[{"bench":0}]');
+        }
+      }
+      const results = await Promise.all(pipes.map((p) => p.exec()));
+      for (const r of results) for (const [err] of r ?? []) if (err) throw err;
+      onProgress?.(stop - from);
+    }
+  } finally {
+    for (const c of clients) c.disconnect();
+  }
+}
