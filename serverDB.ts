@@ -20,7 +20,7 @@ runMain('serverDB', async () => {
   const { host, port } = config.servers[0];
   // No offline queue: while Redis is down a request fails at once (503, so the LB fails over)
   // instead of waiting for a reconnect.
-  const redis = new Redis({ host, port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const redis = new Redis({ host, port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true });
   redis.on('error', (e) => log.warnEvery('redis', 5000, `redis ${host}:${port}: ${e.message}`));
   try {
     await redis.connect();
@@ -30,7 +30,7 @@ runMain('serverDB', async () => {
   const store = new RedisTeaStore(redis);
   const indexed = await store.ensureIndex();
   if (indexed > 0) log.info(`indexed ${indexed} teas for anti-entropy`);
-  const http = createHttpClient('got');
+  const http = createHttpClient();
   const queue = new HttpQueue(config.qhost, config.qport, http);
   const replica = new Replica({
     id: config.id, ndb: config.ndb, digestLength: config['digest-length'], store, queue, log,

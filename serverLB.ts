@@ -12,7 +12,7 @@ import { closeServer, listen, loadDefaults, onShutdown, runMain } from './lib/se
 runMain('serverLB', async () => {
   const config = lbConfig(loadDefaults(), parseOverrides(process.argv[2], 'serverLB'));
   const log = createLogger(`lb${config.id}`, config.logfile);
-  const http = createHttpClient('got');
+  const http = createHttpClient();
   const health = new DbHealth(dbUrls(config['db-host'], config['db-base-port'], config.ndb), http);
   const app = lbApp({ ndb: config.ndb, dbHost: config['db-host'], dbBasePort: config['db-base-port'], http, log, health });
   const server = await listen(app, config.host, config.port, 'serverLB');

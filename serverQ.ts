@@ -17,7 +17,7 @@ runMain('serverQ', async () => {
   let store: ChannelStore;
   if (config.redis) {
     const { host, port } = config.redis;
-    const redis = new Redis({ host, port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    const redis = new Redis({ host, port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true });
     redis.on('error', (e) => log.warnEvery('redis', 5000, `redis ${host}:${port}: ${e.message}`));
     try {
       await redis.connect();

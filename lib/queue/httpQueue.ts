@@ -9,8 +9,8 @@ export class HttpQueue implements QueueTransport {
     this.base = `http://${host}:${port}`;
   }
 
-  private async call(method: string, path: string, body: unknown): Promise<any> {
-    const res = await this.http.request(method, `${this.base}${path}`, JSON.stringify(body));
+  private async call(method: string, path: string, body?: unknown): Promise<any> {
+    const res = await this.http.request(method, `${this.base}${path}`, body === undefined ? undefined : JSON.stringify(body));
     if (res.status !== 200) throw new Error(`queue ${method} ${path} answered ${res.status}: ${res.body}`);
     return JSON.parse(res.body);
   }
@@ -23,7 +23,7 @@ export class HttpQueue implements QueueTransport {
   }
 
   async lease(channel: string, max: number, leaseMs: number): Promise<Leased[]> {
-    const res = await this.call('POST', `/q/${encodeURIComponent(channel)}/lease`, { max, ms: leaseMs });
+    const res = await this.call('POST', `/q/${encodeURIComponent(channel)}/lease?max=${max}&ms=${leaseMs}`);
     return res.messages as Leased[];
   }
 

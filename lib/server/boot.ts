@@ -3,7 +3,7 @@
  * clear error for a busy port, and stopping cleanly on SIGTERM or Ctrl-C.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { Server } from 'node:http';
+import { Server, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import dns from 'node:dns';
 import type Koa from 'koa';
@@ -63,9 +63,25 @@ export function runMain(what: string, main: () => Promise<void>): void {
   });
 }
 
-export function closeServer(server: Server): Promise<void> {
+/**
+ * Stop accepting connections and resolve once the open ones are done. A
+ * client under steady load (the LB, a DB's queue client) reuses its keep-alive
+ * connections back to back, so they are never idle and server.close() alone
+ * waited for ever (a DB under load never finished a SIGTERM, so its digest was
+ * never sent). So every request answered from now on closes its connection
+ * (`Connection: close`), and after `graceMs` whatever is still open is closed.
+ */
+export function closeServer(server: Server, graceMs = 5000): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    server.on('request', (_req, res: ServerResponse) => {
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+    });
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }
