@@ -17,6 +17,7 @@ import { hideBin } from 'yargs/helpers';
 import { loadDefaults, projectRoot } from '../lib/server/boot';
 import { renderHtml } from './chart';
 import { clientKinds } from './clientKinds';
+import { DEFAULT_HTTP_CLIENT } from '../lib/net/httpClient';
 import { CpuSample, cpuBetween, sampleCpu } from './cpu';
 import { runClientBench } from './httpClients';
 import { Op, PhaseResult, nodeHttpSender, runCount, runPhase } from './load';
@@ -47,7 +48,7 @@ function parseArgs(): Options {
     .option('teas', { type: 'string', describe: 'tea counts of the scale phase, comma-separated (default 10000,100000; --quick 1000,2000)' })
     .option('teas-1m', { type: 'boolean', default: false, describe: 'add 1,000,000 teas to the scale phase' })
     .option('only', { type: 'string', describe: `phases to run, comma-separated: ${PHASES.join(', ')} (default all)` })
-    .option('http-client', { type: 'string', default: 'got', choices: kinds, describe: "the baseline LB's client to its DBs (the store's servers use their own, got today)" })
+    .option('http-client', { type: 'string', default: DEFAULT_HTTP_CLIENT, choices: kinds, describe: `the baseline LB's client to its DBs; keep the default (${DEFAULT_HTTP_CLIENT}), which the store's servers use, for a fair comparison` })
     .option('quick', { type: 'boolean', default: false, describe: 'smoke check: 1 s phases, 0.5 s warm-up, 1k and 2k teas' })
     .option('profile', { type: 'string', describe: "store roles to CPU-profile (node --cpu-prof): db, lb, or db,lb; profiles under var/bench/profiles/" })
     .option('node-options', { type: 'string', default: '', describe: "extra NODE_OPTIONS for the store's DB and LB processes" })
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
       'Scale phase: teas are written straight into Redis in the layout of SPEC.md (hash /rating/<tea>: rating, choices, clocks) with pipelines, ' +
         'on every Redis for the store (every DB holds every tea) and on the owner\'s Redis for the baseline; then PUTs and strong GETs of random loaded teas go through the LB.',
       'Redis per tea = (sum of used_memory after the phase - after FLUSHALL) / teas; the store keeps ndb copies of each tea, the baseline one.',
-      `The baseline LB uses the "${opts.httpClient}" client of lib/net/httpClient.ts (bench/clientKinds.ts for undici); the store's servers use whatever they are built with.`,
+      `The baseline LB uses the "${opts.httpClient}" client of lib/net/httpClient.ts; the store's servers use the product's default, "${DEFAULT_HTTP_CLIENT}".`,
     ],
   };
   const profileDir = join(outDir, 'profiles', stamp(started));

@@ -8,6 +8,7 @@
 import Koa, { Context } from 'koa';
 import Router from '@koa/router';
 import { benchHttpClient } from '../clientKinds';
+import { DEFAULT_HTTP_CLIENT } from '../../lib/net/httpClient';
 import { fnv1a, listen, main, onStop, parseArg, readBody } from './common';
 
 main('lbBaseline', async () => {
@@ -17,7 +18,7 @@ main('lbBaseline', async () => {
   const ndb = Number(o.ndb);
   const dbHost = String(o.dbHost ?? host);
   const dbBasePort = Number(o.dbBasePort);
-  const http = benchHttpClient(String(o.httpClient ?? 'got'));
+  const http = benchHttpClient(String(o.httpClient ?? DEFAULT_HTTP_CLIENT));
 
   async function forward(ctx: Context, db: number, method: string, body?: string): Promise<void> {
     const res = await http.request(method, `http://${dbHost}:${dbBasePort + db}/rating/${encodeURIComponent(ctx.params.tea)}`, body);

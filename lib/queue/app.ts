@@ -36,14 +36,26 @@ function intIn(x: unknown, lo: number, hi: number, what: string): number {
   return x as number;
 }
 
+/** The longest a consumer may wait for a message in one request. */
+export const MAX_WAIT_MS = 60_000;
+
 export function queueApp(store: ChannelStore, log: Logger): Koa {
   const bulk = jsonBody(LIMITS.bulkBytes);
   const router = new Router();
+  // Consumers waiting for a channel to have messages (GET /q/<channel>/wait).
+  const waiters = new Map<string, Set<() => void>>();
+  const wake = (channel: string) => {
+    const set = waiters.get(channel);
+    if (!set) return;
+    waiters.delete(channel);
+    for (const resolve of set) resolve();
+  };
   router.put('/q/:channel', requireJsonContentType, parseJsonBody, async (ctx) => {
     const channel = channelOf(ctx.params.channel);
     const body: unknown = ctx.request.body;
     if (!isObject(body)) throw new HttpError(400, 'a queue message must be a JSON object');
     ctx.body = { channel, length: await store.put(channel, [body]) };
+    wake(channel);
   });
   router.get('/q/:channel', async (ctx) => {
     ctx.body = (await store.take(channelOf(ctx.params.channel))) ?? {};
@@ -56,6 +68,31 @@ export function queueApp(store: ChannelStore, log: Logger): Koa {
       throw new HttpError(400, 'a batch must be {"messages": [<object>, ...]}');
     }
     ctx.body = { channel, length: await store.put(channel, body.messages as object[]) };
+    wake(channel);
+  });
+  // A long poll: answers {"waiting": n} as soon as the channel has messages, or after `ms`
+  // with what it has then. DBs wait here instead of polling, so an idle ring costs nothing
+  // and gossip is taken the moment it arrives. It takes nothing: the DB then drains.
+  router.get('/q/:channel/wait', async (ctx) => {
+    const channel = channelOf(ctx.params.channel);
+    const ms = intIn(Number(ctx.query.ms), 0, MAX_WAIT_MS, 'ms');
+    let waiting = await store.waiting(channel);
+    if (waiting === 0 && ms > 0) {
+      await new Promise<void>((resolve) => {
+        const set = waiters.get(channel) ?? new Set<() => void>();
+        waiters.set(channel, set);
+        const done = () => {
+          clearTimeout(timer);
+          set.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        set.add(done);
+        ctx.req.once('close', done);
+      });
+      waiting = await store.waiting(channel);
+    }
+    ctx.body = { waiting };
   });
   // The parameters are in the query, not a body: a drain is the queue's hottest call.
   router.post('/q/:channel/lease', async (ctx) => {

@@ -22,6 +22,8 @@ export interface ChannelStore {
   take(channel: string): Promise<object | null>;
   lease(channel: string, max: number, leaseMs: number): Promise<Leased[]>;
   ack(channel: string, ids: string[]): Promise<number>;
+  /** How many messages wait on a channel (leased ones not counted). */
+  waiting(channel: string): Promise<number>;
   clear(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
@@ -69,6 +71,11 @@ export class MemoryChannelStore implements ChannelStore {
       if (this.leases.get(id)?.channel === channel && this.leases.delete(id)) n++;
     }
     return n;
+  }
+
+  async waiting(channel: string): Promise<number> {
+    this.requeueExpired(channel);
+    return this.channels.length(channel);
   }
 
   async clear(): Promise<Record<string, number>> {

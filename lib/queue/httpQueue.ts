@@ -31,6 +31,13 @@ export class HttpQueue implements QueueTransport {
     if (ids.length > 0) await this.call('POST', `/q/${encodeURIComponent(channel)}/ack`, { ids });
   }
 
+  async waitFor(channel: string, ms: number): Promise<boolean> {
+    // The request itself may take `ms`; allow the queue a little more to answer.
+    const res = await this.http.request('GET', `${this.base}/q/${encodeURIComponent(channel)}/wait?ms=${ms}`, undefined, ms + 2000);
+    if (res.status !== 200) throw new Error(`queue wait ${channel} answered ${res.status}: ${res.body}`);
+    return (JSON.parse(res.body) as { waiting: number }).waiting > 0;
+  }
+
   async close(): Promise<void> {
     this.http.close();
   }

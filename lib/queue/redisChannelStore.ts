@@ -129,6 +129,15 @@ export class RedisChannelStore implements ChannelStore {
     return n;
   }
 
+  async waiting(channel: string): Promise<number> {
+    const known = this.counts.get(channel);
+    if (known) return known.waiting;
+    const k = keys(channel);
+    const [waiting, leased] = await Promise.all([this.redis.llen(k.list), this.redis.hlen(k.leases)]);
+    this.counts.set(channel, { waiting, leased });
+    return waiting;
+  }
+
   async clear(): Promise<Record<string, number>> {
     const counts: Record<string, number> = Object.create(null);
     const found: string[] = [];

@@ -13,6 +13,8 @@ export interface QueueTransport {
   lease(channel: string, max: number, leaseMs: number): Promise<Leased[]>;
   /** Forget leased messages: they have been applied. */
   ack(channel: string, ids: string[]): Promise<void>;
+  /** Resolve true as soon as the channel has messages, false after `ms` without. */
+  waitFor(channel: string, ms: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,15 @@ export class LocalQueue implements QueueTransport {
 
   async ack(channel: string, ids: string[]): Promise<void> {
     await this.store.ack(channel, ids);
+  }
+
+  async waitFor(channel: string, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if ((await this.store.waiting(channel)) > 0) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, Math.min(10, ms)));
+    }
   }
 
   async close(): Promise<void> {}
