@@ -38,6 +38,7 @@ runMain('serverDB', async () => {
   });
   const antiEntropy = new AntiEntropy({
     id: config.id, peers: config.peers, store, http, log, intervalMs: config['anti-entropy-interval-ms'],
+    gossipQuietForMs: () => replica.gossipQuietForMs(),
   });
   const app = dbApp(replica, antiEntropy, log, () => redis.status === 'ready');
   const server = await listen(app, config.host, config.hostport, `serverDB ${config.id}`);

@@ -70,6 +70,13 @@ export interface PhaseResult {
   errorSamples: string[];
   /** ok / seconds. */
   throughput: number;
+  /**
+   * Store PUT phases: seconds after the load stopped until every DB had the
+   * writes (queue empty, digests empty), and ok / (seconds + that): the
+   * write rate the store sustains with replication done, not just accepted.
+   */
+  catchUpSeconds?: number;
+  sustainedThroughput?: number;
   /** Milliseconds, over the successful requests of the measured window. */
   latencyMs: Latency;
   /** CPU time of this (load generator) process per measured request, microseconds. */

@@ -151,6 +151,11 @@ async function main(): Promise<void> {
       });
       const [a, b] = samples;
       if (a && b) r.cpu = cpuBetween(a, b, r.ok);
+      if (sys.settle && label.includes('PUT')) {
+        r.catchUpSeconds = await sys.settle();
+        r.sustainedThroughput = r.ok / (r.seconds + r.catchUpSeconds);
+        progress.log(`  ${''.padEnd(40)} replication caught up ${r.catchUpSeconds.toFixed(2)} s after the load: ${r.sustainedThroughput.toFixed(0)} writes/s sustained`);
+      }
       const [c0, c1] = await Promise.all(commands);
       if (r.ok > 0 && c0?.length && c1?.length === c0.length) {
         r.redisCommandsPerRequestByServer = sys.allRedisPorts.map((port, i) => ({ port, perRequest: (c1[i] - c0[i]) / r.ok }));

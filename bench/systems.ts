@@ -51,6 +51,8 @@ export interface System {
   lbPid(): number | undefined;
   /** Stop the LB and the DBs, leaving Redis (and the store's queue) running. */
   stopServers(): Promise<void>;
+  /** Store only: wait until replication has caught up (queue and digests empty); seconds waited. */
+  settle?(): Promise<number>;
   /** Start the DBs and the LB again, over whatever Redis now holds. */
   startServers(): Promise<void>;
   /** Forget everything but the processes: FLUSHALL every Redis, and empty the store's queue (DELETE /clear). Servers stopped. */
@@ -191,6 +193,7 @@ export async function startStore(o: StoreOptions): Promise<System> {
     lbPid: () => cluster.lb?.child.pid,
     stopServers: () => cluster.stopServers(),
     startServers,
+    settle: () => settleStore(host, layout.qRedisPort, range(o.ndb).map((i) => `http://${host}:${cluster.dbPort(i)}`)),
     wipe: async () => {
       const res = await fetch(`http://${host}:${layout.qPort}/clear`, { method: 'DELETE', headers: { accept: 'application/json' } });
       if (res.status !== 200) throw new Error(`DELETE /clear on the queue answered ${res.status}`);
@@ -366,4 +369,41 @@ export async function preload(sys: System, from: number, to: number, onProgress?
   } finally {
     for (const c of clients) c.disconnect();
   }
+}
+
+/**
+ * Wait until the store has replicated everything it acknowledged: no message
+ * waiting or leased in the queue's Redis and no tuple in any DB's digest, twice
+ * in a row 100 ms apart. Gives up after two minutes. Returns the seconds waited.
+ */
+export async function settleStore(host: string, queueRedisPort: number, dbUrls: string[]): Promise<number> {
+  const started = Date.now();
+  const redis = new Redis({ host, port: queueRedisPort, lazyConnect: false, maxRetriesPerRequest: 1 });
+  const quiet = async (): Promise<boolean> => {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'q*:*', 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        const n = key.startsWith('q:') ? await redis.llen(key) : key.startsWith('ql:') ? await redis.hlen(key) : 0;
+        if (n > 0) return false;
+      }
+    } while (cursor !== '0');
+    for (const url of dbUrls) {
+      const res = await fetch(`${url}/health`, { headers: { accept: 'application/json' } });
+      const body = (await res.json()) as { pending?: number };
+      if ((body.pending ?? 0) > 0) return false;
+    }
+    return true;
+  };
+  try {
+    let inARow = 0;
+    while (inARow < 2 && Date.now() - started < 120_000) {
+      inARow = (await quiet()) ? inARow + 1 : 0;
+      if (inARow < 2) await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return (Date.now() - started) / 1000;
 }
