@@ -6,6 +6,7 @@
  *
  *   node dist/test/run.js [--test NAME] [--ndb N] [--wait SECONDS] [--leavedb] [--list]
  */
+import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import Redis from 'ioredis';
@@ -44,7 +45,13 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const cluster = new Cluster(layoutFrom(defaults, projectRoot(), argv.ndb));
+  // SPEC.md's ports, but data and logs of its own: a test run must not wipe what npm start keeps in var/db.
+  const root = projectRoot();
+  const cluster = new Cluster({
+    ...layoutFrom(defaults, root, argv.ndb),
+    dataDir: join(root, 'var', 'scenarios', 'db'),
+    logDir: join(root, 'var', 'scenarios', 'log'),
+  });
   const { layout } = cluster;
   await cluster.checkPrerequisites();
   const http = nodeHttpClient();
