@@ -38,8 +38,13 @@ export interface AntiEntropyOptions {
   now?: () => number;
 }
 
-/** However busy gossip is, a round runs at least this many intervals apart: a stuck ring still gets repaired. */
-const MAX_ROUNDS_SKIPPED = 5;
+/**
+ * However busy gossip is, a round runs at least this many intervals apart. A
+ * ring stuck behind a dead DB is repaired sooner than that by the DBs whose
+ * inbox it starves: theirs is quiet, so they run rounds, and a round repairs
+ * both sides. Every 5 intervals cost as much Redis work as the writes did.
+ */
+const MAX_ROUNDS_SKIPPED = 30;
 
 /**
  * A round repairs at most this many buckets. All of them: a DB back with an

@@ -40,9 +40,13 @@ export function jsonErrors(log: Logger): Middleware {
   };
 }
 
+/** Accept headers that plainly allow JSON, answered without running content negotiation (the common case, and a hot path). */
+const PLAINLY_JSON = new Set(['', '*/*', 'application/json']);
+
 /** 406 when the client's Accept header leaves out application/json (none, or * / *, is fine). */
 export const requireAcceptJson: Middleware = async (ctx, next) => {
-  if (ctx.get('accept') !== '' && !ctx.accepts('application/json')) {
+  const accept = ctx.get('accept');
+  if (!PLAINLY_JSON.has(accept) && !ctx.accepts('application/json')) {
     throw new HttpError(406, 'this server only answers application/json');
   }
   await next();
