@@ -8,6 +8,10 @@
  *   drain:  take every message on the predecessor's channel; drop those that
  *           have come round to their primary; merge the others and append
  *           them, unchanged, to the digest
+ *
+ * That is exactly what happens with the background timer off (the scenario
+ * runner's step-by-step mode). With it on (the default), gossip also moves
+ * without traffic: see start(), and `inboxMayHold` for when a request drains.
  */
 import { Digest, append, emptyDigest, isFull, putBack, take } from '../core/digest';
 import { Ring, dbName } from '../core/ring';

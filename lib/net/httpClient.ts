@@ -2,8 +2,8 @@
  * The HTTP client the LB uses to reach DBs and the DBs use to reach the
  * queue and each other. One interface, three implementations, measured side
  * by side by `npm run bench` (README "Choosing the HTTP client"): undici is
- * the default because it costs the least CPU per request (75 us against
- * node:http's 127 and got's 368, same machine, same run). Every
+ * the default because it costs the least CPU per request (90 us against
+ * node:http's 173 and got's 493 in the latest `npm run bench`). Every
  * implementation keeps connections alive: a new TCP connection per request
  * costs more than the request.
  */
