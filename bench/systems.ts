@@ -198,7 +198,7 @@ export async function startStore(o: StoreOptions): Promise<System> {
       const res = await fetch(`http://${host}:${layout.qPort}/clear`, { method: 'DELETE', headers: { accept: 'application/json' } });
       if (res.status !== 200) throw new Error(`DELETE /clear on the queue answered ${res.status}`);
       await res.arrayBuffer();
-      await flushRedis(host, range(o.ndb).map((i) => cluster.redisPort(i)));
+      await cluster.flushRedis();
     },
     stop: entry.stop,
   };
@@ -297,47 +297,38 @@ function redisClient(host: string, port: number): Redis {
   return new Redis({ host, port, maxRetriesPerRequest: 2 });
 }
 
-async function flushRedis(host: string, ports: number[]): Promise<void> {
-  await Promise.all(
+/** Run `fn` on a fresh client of each Redis, in parallel, and always disconnect. */
+function onEachRedis<T>(host: string, ports: number[], fn: (r: Redis) => Promise<T>): Promise<T[]> {
+  return Promise.all(
     ports.map(async (port) => {
       const r = redisClient(host, port);
       try {
-        await r.flushall();
+        return await fn(r);
       } finally {
         r.disconnect();
       }
     }),
   );
+}
+
+async function flushRedis(host: string, ports: number[]): Promise<void> {
+  await onEachRedis(host, ports, (r) => r.flushall());
+}
+
+/** A number from a field of Redis INFO, NaN when it is missing. */
+function infoField(info: string, field: string): number {
+  const m = new RegExp(`^${field}:(\\d+)`, 'm').exec(info);
+  return m ? Number(m[1]) : NaN;
 }
 
 /** used_memory of each Redis, bytes. */
 export async function redisUsedMemory(sys: System): Promise<number[]> {
-  return Promise.all(
-    sys.redisPorts.map(async (port) => {
-      const r = redisClient(sys.host, port);
-      try {
-        const m = /^used_memory:(\d+)/m.exec(await r.info('memory'));
-        return m ? Number(m[1]) : NaN;
-      } finally {
-        r.disconnect();
-      }
-    }),
-  );
+  return onEachRedis(sys.host, sys.redisPorts, async (r) => infoField(await r.info('memory'), 'used_memory'));
 }
 
 /** Commands each Redis of the system (allRedisPorts order) has processed so far: INFO stats total_commands_processed. */
 export async function redisCommandsProcessed(sys: System): Promise<number[]> {
-  return Promise.all(
-    sys.allRedisPorts.map(async (port) => {
-      const r = redisClient(sys.host, port);
-      try {
-        const m = /^total_commands_processed:(\d+)/m.exec(await r.info('stats'));
-        return m ? Number(m[1]) : NaN;
-      } finally {
-        r.disconnect();
-      }
-    }),
-  );
+  return onEachRedis(sys.host, sys.allRedisPorts, async (r) => infoField(await r.info('stats'), 'total_commands_processed'));
 }
 
 export const scaleTea = (k: number) => `scale-${k}`;
