@@ -113,6 +113,56 @@ describe('the gossip timer', () => {
     await replicas[2].tick();
     expect((await stores[2].load('assam')).versions).to.have.length(1);
   });
+
+  describe('with the timer running', () => {
+    // An interval far longer than a test: the timer itself never fires; tick() stands in for it.
+    const NEVER_MS = 3_600_000;
+    const started: Replica[] = [];
+    afterEach(async () => {
+      await Promise.all(started.splice(0).map((r) => r.stop()));
+    });
+    function replica(id: number, queue: LocalQueue, store = new MemoryTeaStore(), running = true): Replica {
+      const r = new Replica({ id, ndb: 3, digestLength: 2, store, queue, log: silentLogger, gossipIntervalMs: NEVER_MS, flushAfterMs: 1500 });
+      if (running) {
+        r.start();
+        started.push(r);
+      }
+      return r;
+    }
+
+    it('sends a full digest at the next tick, not with the write that filled it', async () => {
+      const channels = new MemoryChannelStore();
+      const r = replica(0, new LocalQueue(channels));
+      await r.write('assam', v(4, 'c0', 1));
+      await r.write('oolong', v(2, 'c0', 1));
+      expect(await channels.waiting('db0')).to.equal(0, 'the writes sent nothing');
+      expect(r.pending).to.equal(2);
+      await r.tick();
+      expect(await channels.waiting('db0')).to.equal(2);
+      expect(r.pending).to.equal(0);
+    });
+
+    it('passes a drained batch on at once, without waiting for a tick', async () => {
+      const channels = new MemoryChannelStore();
+      const queue = new LocalQueue(channels);
+      const sender = replica(0, queue, new MemoryTeaStore(), false); // no timer: sends when full
+      await sender.write('assam', v(4, 'c0', 1));
+      await sender.write('oolong', v(2, 'c0', 1));
+      const store = new MemoryTeaStore();
+      const relay = replica(1, queue, store);
+      await relay.read('x'); // drains db0
+      expect((await store.load('assam')).versions).to.have.length(1);
+      expect(await channels.waiting('db1')).to.equal(2, 'forwarded with no tick');
+    });
+
+    it('stop() sends what the digest still holds', async () => {
+      const channels = new MemoryChannelStore();
+      const r = replica(0, new LocalQueue(channels));
+      await r.write('assam', v(4, 'c0', 1));
+      await r.stop();
+      expect(await channels.waiting('db0')).to.equal(1);
+    });
+  });
 });
 
 describe('anti-entropy (pure part)', () => {
