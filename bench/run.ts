@@ -50,7 +50,7 @@ function parseArgs(): Options {
     .option('only', { type: 'string', describe: `phases to run, comma-separated: ${PHASES.join(', ')} (default all)` })
     .option('http-client', { type: 'string', default: DEFAULT_HTTP_CLIENT, choices: kinds, describe: `the baseline LB's client to its DBs; keep the default (${DEFAULT_HTTP_CLIENT}), which the store's servers use, for a fair comparison` })
     .option('quick', { type: 'boolean', default: false, describe: 'smoke check: 1 s phases, 0.5 s warm-up, 1k and 2k teas' })
-    .option('profile', { type: 'string', describe: "store roles to CPU-profile (node --cpu-prof): db, lb, or db,lb; profiles under var/bench/profiles/" })
+    .option('profile', { type: 'string', describe: "store roles to CPU-profile (node --cpu-prof): any of db, lb, q, comma-separated; profiles under var/bench/profiles/" })
     .option('node-options', { type: 'string', default: '', describe: "extra NODE_OPTIONS for the store's DB and LB processes" })
     .check((x) => {
       for (const k of ['ndb', 'digest-length', 'concurrency'] as const) {
@@ -71,7 +71,7 @@ function parseArgs(): Options {
   teas = [...new Set(teas)].sort((x, y) => x - y);
   for (const t of teas) if (!Number.isInteger(t) || t < 1) throw new Error(`--teas: ${t} is not a positive integer`);
   const profile = a.profile ? a.profile.split(',').map((p) => p.trim()) : [];
-  for (const p of profile) if (p !== 'db' && p !== 'lb') throw new Error(`--profile: ${JSON.stringify(p)} is not db or lb`);
+  for (const p of profile) if (!['db', 'lb', 'q'].includes(p)) throw new Error(`--profile: ${JSON.stringify(p)} is not db, lb or q`);
   return {
     ndb: a.ndb,
     digestLength: a['digest-length'],
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     const prof = (role: string) =>
       opts.profile.includes(role) ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${role}-ndb${ndb}`)}`] : [];
     return startStore({
-      root, defaults, ndb, digestLength: opts.digestLength, dbNodeArgs: prof('db'), lbNodeArgs: prof('lb'), nodeOptions: opts.nodeOptions || undefined,
+      root, defaults, ndb, digestLength: opts.digestLength, dbNodeArgs: prof('db'), lbNodeArgs: prof('lb'), queueNodeArgs: prof('q'), nodeOptions: opts.nodeOptions || undefined,
     });
   };
 

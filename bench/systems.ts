@@ -132,9 +132,10 @@ export interface StoreOptions {
   defaults: Defaults;
   ndb: number;
   digestLength: number;
-  /** Extra arguments for node before the script, for the DB processes and for the LB (e.g. --cpu-prof ...). */
+  /** Extra arguments for node before the script, for the DB processes, the LB and the queue (e.g. --cpu-prof ...). */
   dbNodeArgs?: string[];
   lbNodeArgs?: string[];
+  queueNodeArgs?: string[];
   /** Extra NODE_OPTIONS for the DBs and the LB (flags that NODE_OPTIONS allows). */
   nodeOptions?: string;
 }
@@ -174,7 +175,7 @@ export async function startStore(o: StoreOptions): Promise<System> {
     await withNodeOptions(o.nodeOptions, () => cluster.startLB({ ...settings, nodeArgs: o.lbNodeArgs ?? [] }));
   };
   try {
-    await cluster.startBackends();
+    await cluster.startBackends(o.queueNodeArgs ?? []);
     await startServers();
   } catch (e) {
     await entry.stop();

@@ -103,12 +103,13 @@ export class Cluster {
     return this.queueRedis;
   }
 
-  async startQueue(): Promise<Managed> {
+  async startQueue(nodeArgs: string[] = []): Promise<Managed> {
     const { host, qPort, ndb } = this.layout;
     const logfile = join(this.layout.logDir, 'serverQ0.log');
     this.queue = await startProcess({
       role: 'queue', host, port: qPort, command: process.execPath,
       args: [
+        ...nodeArgs,
         this.script('serverQ'),
         JSON.stringify({ id: 0, host, port: qPort, nq: 1, ndb, logfile, redis: { host, port: this.layout.qRedisPort } }),
       ],
@@ -153,9 +154,9 @@ export class Cluster {
     return this.lb;
   }
 
-  async startBackends(): Promise<void> {
+  async startBackends(queueNodeArgs: string[] = []): Promise<void> {
     await Promise.all([...Array.from({ length: this.layout.ndb }, (_, i) => this.startRedis(i)), this.startQueueRedis()]);
-    await this.startQueue();
+    await this.startQueue(queueNodeArgs);
   }
 
   async startServers(settings: ServerSettings = {}): Promise<void> {
