@@ -8,7 +8,7 @@
  * costs more than the request.
  */
 import http from 'node:http';
-import got from 'got';
+import type { Got } from 'got';
 import { Agent as UndiciAgent, request as undiciRequest } from 'undici';
 
 export interface HttpResponse {
@@ -17,8 +17,12 @@ export interface HttpResponse {
 }
 
 export interface HttpClient {
-  /** Send one request. Rejects only when no HTTP response arrives (refused, reset, timed out). */
-  request(method: string, url: string, body?: string, timeoutMs?: number): Promise<HttpResponse>;
+  /**
+   * Send one request, as JSON (Content-Type and Accept application/json)
+   * unless `headers` says otherwise. Rejects only when no HTTP response
+   * arrives (refused, reset, timed out).
+   */
+  request(method: string, url: string, body?: string, timeoutMs?: number, headers?: Record<string, string>): Promise<HttpResponse>;
   close(): void;
 }
 
@@ -41,9 +45,9 @@ function keepAliveAgent(): http.Agent {
 export function nodeHttpClient(): HttpClient {
   const agent = keepAliveAgent();
   return {
-    request(method, url, body, timeoutMs = DEFAULT_TIMEOUT_MS) {
+    request(method, url, body, timeoutMs = DEFAULT_TIMEOUT_MS, headers) {
       return new Promise<HttpResponse>((resolve, reject) => {
-        const req = http.request(url, { method, agent, headers: JSON_HEADERS, timeout: timeoutMs }, (res) => {
+        const req = http.request(url, { method, agent, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS, timeout: timeoutMs }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
@@ -59,6 +63,9 @@ export function nodeHttpClient(): HttpClient {
 }
 
 export function gotClient(): HttpClient {
+  // Loaded only when chosen: got and its dependencies cost every process start-up time otherwise.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const got = (require('got') as { default: Got }).default;
   const agent = keepAliveAgent();
   const client = got.extend({
     agent: { http: agent },
@@ -68,8 +75,8 @@ export function gotClient(): HttpClient {
     followRedirect: false,
   });
   return {
-    async request(method, url, body, timeoutMs = DEFAULT_TIMEOUT_MS) {
-      const res = await client(url, { method: method as 'GET', body, timeout: { request: timeoutMs } });
+    async request(method, url, body, timeoutMs = DEFAULT_TIMEOUT_MS, headers) {
+      const res = await client(url, { method: method as 'GET', body, headers, timeout: { request: timeoutMs } });
       return { status: res.statusCode, body: res.body };
     },
     close: () => agent.destroy(),
@@ -84,9 +91,9 @@ export function undiciClient(): HttpClient {
     connections: 64, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000, pipelining: 1, connect: { timeout: 2000 },
   });
   return {
-    async request(method, url, body, timeoutMs = DEFAULT_TIMEOUT_MS) {
+    async request(method, url, body, timeoutMs = DEFAULT_TIMEOUT_MS, headers) {
       const res = await undiciRequest(url, {
-        method: method as 'GET', headers: JSON_HEADERS, body, dispatcher, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+        method: method as 'GET', headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS, body, dispatcher, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
       });
       return { status: res.statusCode, body: await res.body.text() };
     },
