@@ -83,7 +83,8 @@ export class Replica {
   /** False with ndb 1: there is no neighbour, so no gossip at all. */
   readonly gossips: boolean;
 
-  private digest: Digest<GossipTuple>;
+  /** Tuples to send, as JSON text: a forwarded one exactly as it arrived. */
+  private digest: Digest<string>;
   private sending: Promise<void> = Promise.resolve();
   private readonly drainer = new SingleFlight(() => this.drainOnce());
   private readonly store: TeaStore;
@@ -201,7 +202,7 @@ export class Replica {
    */
   async write(tea: string, version: Version): Promise<TeaState> {
     const { after } = await this.store.update(tea, (state) => mergeVersion(state, version));
-    await this.publishAfterWrite(tupleOf(this.name, tea, after));
+    await this.publishAfterWrite(JSON.stringify(tupleOf(this.name, tea, after)));
     this.drainAfterWrite();
     return after;
   }
@@ -215,7 +216,7 @@ export class Replica {
   async delete(tea: string): Promise<TeaState | null> {
     const { before, after } = await this.store.update(tea, deleteAll);
     if (!holds(before)) return null;
-    await this.publishAfterWrite(tupleOf(this.name, tea, after));
+    await this.publishAfterWrite(JSON.stringify(tupleOf(this.name, tea, after)));
     this.drainAfterWrite();
     return after;
   }
@@ -244,7 +245,7 @@ export class Replica {
   }
 
   /** See write(): measured, waiting for the queue was most of a sequential write's latency. */
-  private async publishAfterWrite(tuple: GossipTuple): Promise<void> {
+  private async publishAfterWrite(tuple: string): Promise<void> {
     const sent = this.publish(tuple);
     if (!this.watching) await this.awaitQueue(sent);
   }
@@ -278,11 +279,12 @@ export class Replica {
       for (let n = 0; n < MAX_MESSAGES_PER_DRAIN; ) {
         const leased = await this.queue.lease(this.inbox, LEASE_BATCH, LEASE_MS);
         if (leased.length === 0) break;
-        applied += await this.receive(leased.map((m) => m.body));
-        await this.queue.ack(this.inbox, leased.map((m) => m.id));
-        n += leased.length;
+        const messages = leased.flatMap((chunk) => chunk.messages);
+        applied += await this.receive(messages);
+        await this.queue.ack(this.inbox, leased.map((chunk) => chunk.id));
+        n += messages.length;
         // A short batch emptied the channel when it was taken: no need to ask again.
-        if (leased.length < LEASE_BATCH) break;
+        if (messages.length < LEASE_BATCH) break;
       }
     } catch (e) {
       this.log.warnEvery('drain', 5000, `cannot drain ${this.inbox}: ${(e as Error).message}`);
@@ -291,15 +293,24 @@ export class Replica {
   }
 
   /**
-   * Merge a batch of gossip messages and forward them, unchanged and in
-   * order. The merges run concurrently (the store keeps one tea's updates in
-   * arrival order), so a batch costs a few pipelined Redis round trips rather
-   * than two per message. Returns how many were applied; malformed messages
-   * and those back at their primary are dropped.
+   * Merge a batch of gossip messages (JSON texts) and forward them, unchanged
+   * (the very text) and in order. The merges run concurrently (the store
+   * keeps one tea's updates in arrival order), so a batch costs a few
+   * pipelined Redis round trips rather than two per message. Returns how
+   * many were applied; malformed messages and those back at their primary
+   * are dropped.
    */
-  private async receive(messages: unknown[]): Promise<number> {
+  private async receive(messages: string[]): Promise<number> {
     const tuples: GossipTuple[] = [];
-    for (const message of messages) {
+    const texts: string[] = [];
+    for (const text of messages) {
+      let message: unknown;
+      try {
+        message = JSON.parse(text);
+      } catch (e) {
+        this.log.warn(`dropped a gossip message on ${this.inbox} that is not JSON: ${(e as Error).message}`);
+        continue;
+      }
       const parsed = parseTuple(message);
       if (!parsed.ok) {
         this.log.warn(`dropped a malformed gossip message on ${this.inbox}: ${parsed.error}`);
@@ -312,6 +323,7 @@ export class Replica {
         continue;
       }
       tuples.push(parsed.value);
+      texts.push(text);
     }
     await Promise.all(
       tuples.map((tuple) => {
@@ -319,7 +331,7 @@ export class Replica {
         return this.store.update(tuple.key, (state) => mergeState(state, incoming));
       }),
     );
-    await Promise.all(tuples.map((tuple) => this.publish(tuple, true)));
+    await Promise.all(texts.map((text) => this.publish(text, true)));
     // With the timer on, a full digest waits for its tick (see publish()); but a drain is
     // already one batch, so its tuples travel on at once and do not wait a tick at every hop.
     if (this.timer !== null && tuples.length > 0) await this.flush();
@@ -336,7 +348,7 @@ export class Replica {
    * queue traffic of a write load most of the ring's CPU, and that load
    * slowed every request on a 2-core machine (README "Performance").
    */
-  private publish(tuple: GossipTuple, forwarded = false): Promise<void> {
+  private publish(tuple: string, forwarded = false): Promise<void> {
     if (!this.gossips) return Promise.resolve();
     this.digest = append(this.digest, tuple);
     if (forwarded) this.forwarding = true;

@@ -62,25 +62,50 @@ export const requireJsonContentType: Middleware = async (ctx, next) => {
 };
 
 /**
- * Parse a JSON body: 413 above `limitBytes`, 400 when it is not a JSON object
- * or array. Client-facing routes keep LIMITS.bodyBytes; internal bulk routes
- * (gossip batches, anti-entropy) allow more.
+ * Run koa-bodyparser as middleware with our errors: 413 above `limitBytes`,
+ * 400 (`what` and the parser's message) for anything else it rejects.
  */
-export function jsonBody(limitBytes: number): Middleware {
-  const parser = bodyParser({ enableTypes: ['json'], jsonLimit: String(limitBytes), strict: true });
+function bodyWithLimit(parser: Middleware, limitBytes: number, what: string): Middleware {
   return async (ctx, next) => {
     try {
       await parser(ctx, async () => undefined);
     } catch (e) {
       const err = e as { status?: number; message?: string };
       if (err.status === 413) throw new HttpError(413, `body is larger than ${limitBytes} bytes`);
-      throw new HttpError(400, `body is not valid JSON: ${err.message ?? 'parse error'}`);
+      throw new HttpError(400, `${what}: ${err.message ?? 'parse error'}`);
     }
     await next();
   };
 }
 
+/**
+ * Parse a JSON body: 413 above `limitBytes`, 400 when it is not a JSON object
+ * or array. Client-facing routes keep LIMITS.bodyBytes; internal bulk routes
+ * (gossip batches, anti-entropy) allow more.
+ */
+export function jsonBody(limitBytes: number): Middleware {
+  const parser = bodyParser({ enableTypes: ['json'], jsonLimit: String(limitBytes), strict: true });
+  return bodyWithLimit(parser, limitBytes, 'body is not valid JSON');
+}
+
 export const parseJsonBody: Middleware = jsonBody(LIMITS.bodyBytes);
+
+export const NDJSON = 'application/x-ndjson';
+
+/**
+ * Read an NDJSON body (one JSON value per line) as text into
+ * ctx.request.body: 415 unless it is declared application/x-ndjson, 413
+ * above `limitBytes`. The lines are the route's to check.
+ */
+export function ndjsonBody(limitBytes: number): Middleware {
+  const parser = bodyParser({ enableTypes: ['text'], extendTypes: { text: [NDJSON] }, textLimit: String(limitBytes) });
+  const read = bodyWithLimit(parser, limitBytes, 'body could not be read');
+  return async (ctx, next) => {
+    const type = ctx.get('content-type').split(';')[0].trim().toLowerCase();
+    if (type !== NDJSON) throw new HttpError(415, `Content-Type must be ${NDJSON}, got ${JSON.stringify(ctx.get('content-type'))}`);
+    await read(ctx, next);
+  };
+}
 
 /** The tea name of `/rating/<tea>`: one path segment, percent-decoded, within limits. */
 export function teaFromPath(path: string): string {

@@ -1,17 +1,19 @@
 /**
  * The queue service's HTTP API. SPEC.md's part: PUT /q/<channel> appends,
  * GET /q/<channel> removes the oldest ({} when empty), DELETE /clear empties
- * everything. The DBs use three more routes: a batch put, and lease / ack so
- * that a message is only forgotten once it has been applied.
+ * everything. The DBs use more routes: a batch put, and lease / ack so that
+ * a message is only forgotten once it has been applied; a batch and a lease
+ * travel as NDJSON, one message per line, which the queue checks but never
+ * re-encodes (channelStore.ts), plus a long poll for "messages are waiting".
  */
 import Koa from 'koa';
 import Router from '@koa/router';
 import { LIMITS } from '../core/limits';
 import {
-  HttpError, jsonBody, jsonErrors, methodNotAllowed, parseJsonBody, requireAcceptJson, requireJsonContentType,
+  HttpError, NDJSON, jsonBody, jsonErrors, methodNotAllowed, ndjsonBody, parseJsonBody, requireAcceptJson, requireJsonContentType,
 } from '../http/common';
 import { Logger } from '../log';
-import { ChannelStore } from './channelStore';
+import { ChannelStore, Leased } from './channelStore';
 
 /** Channel names are short ids like db3; this bounds what a client can make the queue keep. */
 const MAX_CHANNEL_NAME = 256;
@@ -36,6 +38,43 @@ function intIn(x: unknown, lo: number, hi: number, what: string): number {
   return x as number;
 }
 
+/**
+ * The messages of an NDJSON batch, each line as it came (without surrounding
+ * whitespace): 400 naming the first line that is not a JSON object. Blank
+ * lines are skipped.
+ */
+export function batchMessages(text: string): string[] {
+  const messages: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      throw new HttpError(400, `line ${i + 1} of the batch is not JSON: ${(e as Error).message}`);
+    }
+    if (!isObject(value)) throw new HttpError(400, `line ${i + 1} of the batch is not a JSON object`);
+    messages.push(line);
+  }
+  return messages;
+}
+
+/**
+ * Leased chunks as NDJSON: a first line {"chunks": [{"id", "n"}, ...]}, then
+ * the n messages of each chunk, one per line, in order.
+ */
+export function leaseNdjson(chunks: Leased[]): string {
+  const header = JSON.stringify({ chunks: chunks.map((c) => ({ id: c.id, n: c.messages.length })) });
+  return [header, ...chunks.flatMap((c) => c.messages)].join('\n') + '\n';
+}
+
+/** The same as one JSON object, {"chunks": [{"id", "messages": [...]}]}, for clients that only take JSON. */
+function leaseJson(chunks: Leased[]): string {
+  return `{"chunks":[${chunks.map((c) => `{"id":${JSON.stringify(c.id)},"messages":[${c.messages.join(',')}]}`).join(',')}]}`;
+}
+
 /** The longest a consumer may wait for a message in one request. */
 export const MAX_WAIT_MS = 60_000;
 
@@ -54,21 +93,21 @@ export function queueApp(store: ChannelStore, log: Logger): Koa {
     const channel = channelOf(ctx.params.channel);
     const body: unknown = ctx.request.body;
     if (!isObject(body)) throw new HttpError(400, 'a queue message must be a JSON object');
-    ctx.body = { channel, length: await store.put(channel, [body]) };
+    ctx.body = { channel, length: await store.put(channel, [JSON.stringify(body)]) };
     wake(channel);
   });
   router.get('/q/:channel', async (ctx) => {
-    ctx.body = (await store.take(channelOf(ctx.params.channel))) ?? {};
+    const message = await store.take(channelOf(ctx.params.channel));
+    ctx.type = 'application/json';
+    ctx.body = message ?? '{}';
   });
   router.all('/q/:channel', methodNotAllowed(['GET', 'PUT']));
-  router.post('/q/:channel/batch', requireJsonContentType, bulk, async (ctx) => {
+  // A DB's digest: NDJSON, one message per line, kept together as one chunk.
+  router.post('/q/:channel/batch', ndjsonBody(LIMITS.bulkBytes), async (ctx) => {
     const channel = channelOf(ctx.params.channel);
-    const body: unknown = ctx.request.body;
-    if (!isObject(body) || !Array.isArray(body.messages) || !body.messages.every(isObject)) {
-      throw new HttpError(400, 'a batch must be {"messages": [<object>, ...]}');
-    }
-    ctx.body = { channel, length: await store.put(channel, body.messages as object[]) };
-    wake(channel);
+    const messages = batchMessages(ctx.request.body as string);
+    ctx.body = { channel, length: await store.put(channel, messages) };
+    if (messages.length > 0) wake(channel);
   });
   // A long poll: answers {"waiting": n} as soon as the channel has messages, or after `ms`
   // with what it has then. DBs wait here instead of polling, so an idle ring costs nothing
@@ -99,7 +138,15 @@ export function queueApp(store: ChannelStore, log: Logger): Koa {
     const channel = channelOf(ctx.params.channel);
     const max = intIn(Number(ctx.query.max), 1, MAX_LEASE_COUNT, 'max');
     const ms = intIn(Number(ctx.query.ms), 1, MAX_LEASE_MS, 'ms');
-    ctx.body = { messages: await store.lease(channel, max, ms) };
+    const chunks = await store.lease(channel, max, ms);
+    // DBs ask for NDJSON (each message's text as stored, nothing re-encoded); anyone else gets JSON.
+    if (ctx.accepts(NDJSON, 'application/json') === NDJSON) {
+      ctx.type = NDJSON;
+      ctx.body = leaseNdjson(chunks);
+    } else {
+      ctx.type = 'application/json';
+      ctx.body = leaseJson(chunks);
+    }
   });
   router.post('/q/:channel/ack', requireJsonContentType, bulk, async (ctx) => {
     const channel = channelOf(ctx.params.channel);

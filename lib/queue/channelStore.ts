@@ -3,69 +3,107 @@
  * memory (single-instance mode and tests) and in a Redis of the queue's own
  * (redisChannelStore.ts), which survives a crash of the queue process.
  *
+ * A message is kept as the JSON text of an object (one line: JSON text from
+ * JSON.stringify has no raw newline), and messages put together stay
+ * together as a *chunk*: one entry in the store, leased and acknowledged as
+ * one. The queue never parses gossip to move it, and a DB's batch costs the
+ * store one entry, not one per message: measured, per-message bookkeeping
+ * was most of the queue's CPU under a write load (README "Performance").
+ * SPEC.md's take still hands out single messages, splitting a chunk.
+ *
  * Besides SPEC.md's put / take / clear there are leases: `lease` hands out
- * up to `max` messages without forgetting them; `ack` forgets them once the
- * consumer has applied them. A lease not acknowledged within its time puts
- * its messages back at the head of the channel, so a DB that dies between
- * taking and applying loses nothing. Delivery is at least once; the merge
- * is idempotent, so a repeat is harmless.
+ * whole chunks without forgetting them; `ack` forgets them once the consumer
+ * has applied them. A lease not acknowledged within its time puts its chunk
+ * back at the head of the channel, so a DB that dies between taking and
+ * applying loses nothing. Delivery is at least once; the merge is
+ * idempotent, so a repeat is harmless.
  */
 import { Channels } from './channels';
 
+/** A leased chunk: its messages (JSON texts), in order, and the id to acknowledge them by. */
 export interface Leased {
   id: string;
-  body: object;
+  messages: string[];
 }
 
 export interface ChannelStore {
-  put(channel: string, messages: object[]): Promise<number>;
-  take(channel: string): Promise<object | null>;
+  /**
+   * Append messages, in order, as one chunk. Each is the JSON text of an
+   * object with no newline in it (the caller checks). Returns how many
+   * messages now wait on the channel.
+   */
+  put(channel: string, messages: string[]): Promise<number>;
+  /** Remove and return the oldest message, or null when none waits. */
+  take(channel: string): Promise<string | null>;
+  /**
+   * Lease the oldest chunks, whole, until they hold `max` messages or more
+   * (so at least one chunk when any waits), for `leaseMs`.
+   */
   lease(channel: string, max: number, leaseMs: number): Promise<Leased[]>;
+  /** Forget leased chunks; returns how many of the ids were leased on this channel and not expired. */
   ack(channel: string, ids: string[]): Promise<number>;
   /** How many messages wait on a channel (leased ones not counted). */
   waiting(channel: string): Promise<number>;
+  /** Empty every channel; returns the messages each channel held, waiting and leased (channels that held none are left out). */
   clear(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
 interface Lease {
   channel: string;
-  body: object;
+  messages: string[];
   deadline: number;
 }
 
 export class MemoryChannelStore implements ChannelStore {
-  private readonly channels = new Channels<object>();
+  /** Each entry a chunk: a non-empty array of messages. */
+  private readonly channels = new Channels<string[]>();
+  /** Messages waiting per channel (the chunks hold more than one each). */
+  private readonly counts = new Map<string, number>();
   private readonly leases = new Map<string, Lease>();
   private nextId = 1;
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async put(channel: string, messages: object[]): Promise<number> {
-    let length = this.channels.length(channel);
-    for (const m of messages) length = this.channels.put(channel, m);
-    return length;
+  private count(channel: string, delta: number): number {
+    const n = (this.counts.get(channel) ?? 0) + delta;
+    this.counts.set(channel, n);
+    return n;
   }
 
-  async take(channel: string): Promise<object | null> {
+  async put(channel: string, messages: string[]): Promise<number> {
+    if (messages.length === 0) return this.count(channel, 0);
+    this.channels.put(channel, [...messages]);
+    return this.count(channel, messages.length);
+  }
+
+  async take(channel: string): Promise<string | null> {
     this.requeueExpired(channel);
-    return this.channels.take(channel) ?? null;
+    const chunk = this.channels.take(channel);
+    if (chunk === undefined) return null;
+    const [first, ...rest] = chunk;
+    if (rest.length > 0) this.channels.putFront(channel, rest);
+    this.count(channel, -1);
+    return first;
   }
 
   async lease(channel: string, max: number, leaseMs: number): Promise<Leased[]> {
     this.requeueExpired(channel);
     const out: Leased[] = [];
-    for (let k = 0; k < max; k++) {
-      const body = this.channels.take(channel);
-      if (body === undefined) break;
+    for (let n = 0; n < max; ) {
+      const messages = this.channels.take(channel);
+      if (messages === undefined) break;
       const id = String(this.nextId++);
-      this.leases.set(id, { channel, body, deadline: this.now() + leaseMs });
-      out.push({ id, body });
+      this.leases.set(id, { channel, messages, deadline: this.now() + leaseMs });
+      this.count(channel, -messages.length);
+      out.push({ id, messages: [...messages] });
+      n += messages.length;
     }
     return out;
   }
 
   async ack(channel: string, ids: string[]): Promise<number> {
+    this.requeueExpired(channel); // an expired lease is void, whether or not anyone has asked since
     let n = 0;
     for (const id of ids) {
       if (this.leases.get(id)?.channel === channel && this.leases.delete(id)) n++;
@@ -75,12 +113,15 @@ export class MemoryChannelStore implements ChannelStore {
 
   async waiting(channel: string): Promise<number> {
     this.requeueExpired(channel);
-    return this.channels.length(channel);
+    return this.counts.get(channel) ?? 0;
   }
 
   async clear(): Promise<Record<string, number>> {
-    const counts = this.channels.clear();
-    for (const lease of this.leases.values()) counts[lease.channel] = (counts[lease.channel] ?? 0) + 1;
+    this.channels.clear();
+    const counts: Record<string, number> = Object.create(null);
+    for (const [channel, n] of this.counts) if (n > 0) counts[channel] = n;
+    for (const lease of this.leases.values()) counts[lease.channel] = (counts[lease.channel] ?? 0) + lease.messages.length;
+    this.counts.clear();
     this.leases.clear();
     return counts;
   }
@@ -91,13 +132,11 @@ export class MemoryChannelStore implements ChannelStore {
   private requeueExpired(channel: string): void {
     const now = this.now();
     const expired = [...this.leases.entries()].filter(([, l]) => l.channel === channel && l.deadline <= now);
-    if (expired.length === 0) return;
-    const waiting: object[] = [];
-    for (let m = this.channels.take(channel); m !== undefined; m = this.channels.take(channel)) waiting.push(m);
-    for (const [id, lease] of expired) {
+    for (let k = expired.length - 1; k >= 0; k--) {
+      const [id, lease] = expired[k];
       this.leases.delete(id);
-      this.channels.put(channel, lease.body);
+      this.channels.putFront(channel, lease.messages);
+      this.count(channel, lease.messages.length);
     }
-    for (const m of waiting) this.channels.put(channel, m);
   }
 }

@@ -11,6 +11,11 @@ class Fifo<T> {
     return this.length;
   }
 
+  unshift(item: T): void {
+    if (this.head > 0) this.items[--this.head] = item;
+    else this.items.unshift(item);
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];
@@ -39,6 +44,16 @@ export class Channels<T = unknown> {
       this.channels.set(channel, fifo);
     }
     return fifo.push(message);
+  }
+
+  /** Put a message back in front of the oldest (a lease that expired, the rest of a split chunk). */
+  putFront(channel: string, message: T): void {
+    let fifo = this.channels.get(channel);
+    if (!fifo) {
+      fifo = new Fifo<T>();
+      this.channels.set(channel, fifo);
+    }
+    fifo.unshift(message);
   }
 
   /** Remove and return the oldest message, or undefined when there is none. */

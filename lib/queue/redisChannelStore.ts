@@ -1,76 +1,169 @@
 /**
- * Channels in a Redis of the queue's own: channel C is the list `q:C`; its
- * leased messages are the hash `ql:C` (id -> message) with deadlines in the
- * sorted set `qd:C`. Each operation is one Lua script, so a crash of the
+ * Channels in a Redis of the queue's own. Channel C is the list `q:C` of
+ * chunks (channelStore.ts): a chunk of one message is the message's JSON
+ * text, a chunk of n >= 2 is `n\n<m1>\n...\n<mn>` (JSON text has no raw
+ * newline, and one message per element is also how the previous version
+ * kept channels, so its data reads as it is). `qn:C` counts the messages
+ * waiting; leased chunks are the hash `ql:C` (id -> chunk) with deadlines in
+ * the sorted set `qd:C`. Each operation is one Lua script, so a crash of the
  * queue process between steps cannot lose or duplicate a message. With the
  * Redis on appendonly/everysec, SIGKILL of either process loses nothing
  * acknowledged; a machine crash may lose the last second.
  *
- * Every script also returns how many messages wait and how many are leased,
- * and the store remembers those counts: a lease on a channel with nothing
- * waiting and nothing leased (what most drains find) is answered without
- * asking Redis. That holds because this process is the only writer of its
- * channels' keys.
+ * Every script also returns how many messages wait, how many chunks are
+ * leased and when the first lease expires, and the store remembers those: a
+ * lease on a channel with nothing waiting and nothing leased (what most
+ * drains find) is answered without asking Redis, and so is "how many wait"
+ * until a lease may have expired. That holds because this process is the only writer
+ * of its channels' keys.
  */
 import Redis from 'ioredis';
 import { ChannelStore, Leased } from './channelStore';
 
-const REQUEUE_EXPIRED = `
-local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
-for i = #expired, 1, -1 do
-  local m = redis.call('HGET', KEYS[2], expired[i])
-  if m then redis.call('LPUSH', KEYS[1], m) end
-  redis.call('HDEL', KEYS[2], expired[i])
-  redis.call('ZREM', KEYS[3], expired[i])
+// Shared by every script. KEYS[1] list, KEYS[2] count, KEYS[3] lease hash, KEYS[4] deadlines.
+const PRELUDE = `
+local function size(chunk)
+  if string.byte(chunk, 1) == 123 then return 1 end -- '{': a single message
+  return tonumber(string.sub(chunk, 1, string.find(chunk, '\\n', 1, true) - 1))
+end
+local function waiting()
+  local n = redis.call('GET', KEYS[2])
+  if n then return tonumber(n) end
+  n = 0
+  for _, chunk in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do n = n + size(chunk) end
+  redis.call('SET', KEYS[2], n)
+  return n
+end
+local function requeueExpired(now)
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
+  if #expired == 0 then return end
+  -- Lease ids count up: back in the order they were leased (equal deadlines sort as strings).
+  table.sort(expired, function(a, b) return tonumber(a) < tonumber(b) end)
+  local n = waiting()
+  for i = #expired, 1, -1 do
+    local chunk = redis.call('HGET', KEYS[3], expired[i])
+    if chunk then
+      redis.call('LPUSH', KEYS[1], chunk)
+      n = n + size(chunk)
+    end
+    redis.call('HDEL', KEYS[3], expired[i])
+    redis.call('ZREM', KEYS[4], expired[i])
+  end
+  redis.call('SET', KEYS[2], n)
+end
+local function counts(w)
+  local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+  return {w, redis.call('HLEN', KEYS[3]), first[2] or -1}
 end
 `;
 
-// KEYS: list, lease hash, deadlines, id counter. ARGV: now, max, lease ms.
-// Returns waiting, leased, then id, message pairs.
-const LEASE = `${REQUEUE_EXPIRED}
-local out = {0, 0}
-local deadline = tonumber(ARGV[1]) + tonumber(ARGV[3])
-for i = 1, tonumber(ARGV[2]) do
-  local m = redis.call('LPOP', KEYS[1])
-  if not m then break end
-  local id = tostring(redis.call('INCR', KEYS[4]))
-  redis.call('HSET', KEYS[2], id, m)
-  redis.call('ZADD', KEYS[3], deadline, id)
-  out[#out + 1] = id
-  out[#out + 1] = m
+// Every script returns first: messages waiting, chunks leased, the earliest lease deadline (-1: none).
+
+// ARGV: chunk, its message count.
+const PUT = `${PRELUDE}
+local n = waiting() + tonumber(ARGV[2])
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], n)
+return counts(n)
+`;
+
+// ARGV: now. Then the oldest message, if any.
+const TAKE = `${PRELUDE}
+requeueExpired(ARGV[1])
+local chunk = redis.call('LPOP', KEYS[1])
+if not chunk then return counts(waiting()) end
+local n = size(chunk)
+local message = chunk
+if n > 1 then
+  local header = string.find(chunk, '\\n', 1, true)
+  local stop = string.find(chunk, '\\n', header + 1, true)
+  message = string.sub(chunk, header + 1, stop - 1)
+  local rest = string.sub(chunk, stop + 1)
+  if n > 2 then rest = (n - 1) .. '\\n' .. rest end
+  redis.call('LPUSH', KEYS[1], rest)
 end
-out[1] = redis.call('LLEN', KEYS[1])
-out[2] = redis.call('HLEN', KEYS[2])
+local left = waiting() - 1
+redis.call('SET', KEYS[2], left)
+local out = counts(left)
+out[4] = message
 return out
 `;
 
-// KEYS: list, lease hash, deadlines. ARGV: now. Returns waiting, leased, message or false.
-const TAKE = `${REQUEUE_EXPIRED}
-local m = redis.call('LPOP', KEYS[1])
-return {redis.call('LLEN', KEYS[1]), redis.call('HLEN', KEYS[2]), m}
+// KEYS[5] id counter. ARGV: now, max messages, lease ms. Then id, chunk pairs.
+const LEASE = `${PRELUDE}
+requeueExpired(ARGV[1])
+local out = {0, 0, 0}
+local deadline = tonumber(ARGV[1]) + tonumber(ARGV[3])
+local left = waiting()
+local taken = 0
+while taken < tonumber(ARGV[2]) do
+  local chunk = redis.call('LPOP', KEYS[1])
+  if not chunk then break end
+  local id = tostring(redis.call('INCR', KEYS[5]))
+  redis.call('HSET', KEYS[3], id, chunk)
+  redis.call('ZADD', KEYS[4], deadline, id)
+  local n = size(chunk)
+  taken = taken + n
+  left = left - n
+  out[#out + 1] = id
+  out[#out + 1] = chunk
+end
+if taken > 0 then redis.call('SET', KEYS[2], left) end
+local c = counts(left)
+out[1], out[2], out[3] = c[1], c[2], c[3]
+return out
 `;
 
-// KEYS: lease hash, deadlines. ARGV: ids. Returns acknowledged, leased.
-const ACK = `
+// ARGV: now, then ids. An expired lease goes back first: its id no longer counts. Then how many were acknowledged.
+const ACK = `${PRELUDE}
+requeueExpired(ARGV[1])
 local n = 0
-for i = 1, #ARGV do
-  n = n + redis.call('HDEL', KEYS[1], ARGV[i])
-  redis.call('ZREM', KEYS[2], ARGV[i])
+for i = 2, #ARGV do
+  n = n + redis.call('HDEL', KEYS[3], ARGV[i])
+  redis.call('ZREM', KEYS[4], ARGV[i])
 end
-return {n, redis.call('HLEN', KEYS[1])}
+local out = counts(waiting())
+out[4] = n
+return out
 `;
+
+// ARGV: now.
+const COUNTS = `${PRELUDE}
+requeueExpired(ARGV[1])
+return counts(waiting())
+`;
+
+type Keys = [list: string, count: string, leases: string, deadlines: string];
+
+/** Waiting, leased, earliest deadline, then what the script returns. */
+type Reply = [number, number, number | string, ...(number | string | null)[]];
 
 type ScriptedRedis = Redis & {
-  qLease(list: string, leases: string, deadlines: string, seq: string, now: number, max: number, ms: number): Promise<(number | string)[]>;
-  qTake(list: string, leases: string, deadlines: string, now: number): Promise<[number, number, string | null]>;
-  qAck(leases: string, deadlines: string, ...ids: string[]): Promise<[number, number]>;
+  qPut(...args: [...Keys, string, number]): Promise<Reply>;
+  qTake(...args: [...Keys, number]): Promise<Reply>;
+  qLease(...args: [...Keys, string, number, number, number]): Promise<Reply>;
+  qAck(...args: [...Keys, number, ...string[]]): Promise<Reply>;
+  qCounts(...args: [...Keys, number]): Promise<Reply>;
 };
 
-const keys = (channel: string) => ({ list: `q:${channel}`, leases: `ql:${channel}`, deadlines: `qd:${channel}` });
+const keysOf = (channel: string): Keys => [`q:${channel}`, `qn:${channel}`, `ql:${channel}`, `qd:${channel}`];
+const SEQ = 'qseq';
+
+/** A chunk as stored: see the header comment. */
+export function encodeChunk(messages: string[]): string {
+  return messages.length === 1 ? messages[0] : `${messages.length}\n${messages.join('\n')}`;
+}
+
+export function decodeChunk(chunk: string): string[] {
+  if (chunk.startsWith('{')) return [chunk];
+  return chunk.split('\n').slice(1);
+}
 
 interface Counts {
   waiting: number;
   leased: number;
+  /** When the earliest lease expires (Infinity: none): from then on the counts may be out of date. */
+  nextDeadline: number;
 }
 
 export class RedisChannelStore implements ChannelStore {
@@ -79,9 +172,11 @@ export class RedisChannelStore implements ChannelStore {
   private readonly counts = new Map<string, Counts>();
 
   constructor(redis: Redis, private readonly now: () => number = Date.now) {
-    redis.defineCommand('qLease', { numberOfKeys: 4, lua: LEASE });
-    redis.defineCommand('qTake', { numberOfKeys: 3, lua: TAKE });
-    redis.defineCommand('qAck', { numberOfKeys: 2, lua: ACK });
+    redis.defineCommand('qPut', { numberOfKeys: 4, lua: PUT });
+    redis.defineCommand('qTake', { numberOfKeys: 4, lua: TAKE });
+    redis.defineCommand('qLease', { numberOfKeys: 5, lua: LEASE });
+    redis.defineCommand('qAck', { numberOfKeys: 4, lua: ACK });
+    redis.defineCommand('qCounts', { numberOfKeys: 4, lua: COUNTS });
     this.redis = redis as ScriptedRedis;
   }
 
@@ -90,52 +185,50 @@ export class RedisChannelStore implements ChannelStore {
     return c !== undefined && c.waiting === 0 && c.leased === 0;
   }
 
-  async put(channel: string, messages: object[]): Promise<number> {
+  /** Run a script on the channel; its counts are remembered, or forgotten if it may or may not have run. */
+  private async counted(channel: string, run: Promise<Reply>): Promise<Reply> {
     try {
-      const length = await this.redis.rpush(keys(channel).list, ...messages.map((m) => JSON.stringify(m)));
-      const c = this.counts.get(channel);
-      if (c) c.waiting = length;
-      return length;
+      const result = await run;
+      const deadline = Number(result[2]);
+      this.counts.set(channel, { waiting: Number(result[0]), leased: Number(result[1]), nextDeadline: deadline < 0 ? Infinity : deadline });
+      return result;
     } catch (e) {
-      this.counts.delete(channel); // whether it landed is unknown
+      this.counts.delete(channel);
       throw e;
     }
   }
 
-  async take(channel: string): Promise<object | null> {
+  async put(channel: string, messages: string[]): Promise<number> {
+    if (messages.length === 0) return this.waiting(channel);
+    const [waiting] = await this.counted(channel, this.redis.qPut(...keysOf(channel), encodeChunk(messages), messages.length));
+    return Number(waiting);
+  }
+
+  async take(channel: string): Promise<string | null> {
     if (this.isIdle(channel)) return null;
-    const k = keys(channel);
-    const [waiting, leased, raw] = await this.redis.qTake(k.list, k.leases, k.deadlines, this.now());
-    this.counts.set(channel, { waiting, leased });
-    return raw == null ? null : (JSON.parse(raw) as object);
+    const reply = await this.counted(channel, this.redis.qTake(...keysOf(channel), this.now()));
+    return reply.length > 3 ? String(reply[3]) : null;
   }
 
   async lease(channel: string, max: number, leaseMs: number): Promise<Leased[]> {
     if (this.isIdle(channel)) return [];
-    const k = keys(channel);
-    const flat = await this.redis.qLease(k.list, k.leases, k.deadlines, 'qseq', this.now(), max, leaseMs);
-    this.counts.set(channel, { waiting: Number(flat[0]), leased: Number(flat[1]) });
+    const flat = await this.counted(channel, this.redis.qLease(...keysOf(channel), SEQ, this.now(), max, leaseMs));
     const out: Leased[] = [];
-    for (let i = 2; i < flat.length; i += 2) out.push({ id: String(flat[i]), body: JSON.parse(String(flat[i + 1])) as object });
+    for (let i = 3; i < flat.length; i += 2) out.push({ id: String(flat[i]), messages: decodeChunk(String(flat[i + 1])) });
     return out;
   }
 
   async ack(channel: string, ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const k = keys(channel);
-    const [n, leased] = await this.redis.qAck(k.leases, k.deadlines, ...ids);
-    const c = this.counts.get(channel);
-    if (c) c.leased = leased;
-    return n;
+    const reply = await this.counted(channel, this.redis.qAck(...keysOf(channel), this.now(), ...ids));
+    return Number(reply[3]);
   }
 
   async waiting(channel: string): Promise<number> {
     const known = this.counts.get(channel);
-    if (known) return known.waiting;
-    const k = keys(channel);
-    const [waiting, leased] = await Promise.all([this.redis.llen(k.list), this.redis.hlen(k.leases)]);
-    this.counts.set(channel, { waiting, leased });
-    return waiting;
+    if (known && this.now() < known.nextDeadline) return known.waiting;
+    const [waiting] = await this.counted(channel, this.redis.qCounts(...keysOf(channel), this.now()));
+    return Number(waiting);
   }
 
   async clear(): Promise<Record<string, number>> {
@@ -152,9 +245,9 @@ export class RedisChannelStore implements ChannelStore {
     for (const key of found) {
       const isList = key.startsWith('q:');
       const channel = key.slice(isList ? 2 : 3);
-      const n = isList ? await this.redis.llen(key) : await this.redis.hlen(key);
-      counts[channel] = (counts[channel] ?? 0) + n;
-      if (isList) await this.redis.del(key);
+      const chunks = isList ? await this.redis.lrange(key, 0, -1) : await this.redis.hvals(key);
+      counts[channel] = (counts[channel] ?? 0) + chunks.reduce((n, chunk) => n + decodeChunk(chunk).length, 0);
+      if (isList) await this.redis.del(key, `qn:${channel}`);
       else await this.redis.del(key, `qd:${channel}`);
     }
     this.counts.clear();

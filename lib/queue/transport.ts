@@ -7,11 +7,14 @@ import { ChannelStore, Leased, MemoryChannelStore } from './channelStore';
 export type { Leased };
 
 export interface QueueTransport {
-  /** Append messages to a channel, in order. Rejects when the queue cannot be reached. */
-  put(channel: string, messages: object[]): Promise<void>;
-  /** Up to `max` of the oldest messages, held for `leaseMs` until acknowledged. */
+  /**
+   * Append messages (each the JSON text of an object, on one line) to a
+   * channel, in order, as one chunk. Rejects when the queue cannot be reached.
+   */
+  put(channel: string, messages: string[]): Promise<void>;
+  /** The oldest chunks, whole, up to about `max` messages, held for `leaseMs` until acknowledged. */
   lease(channel: string, max: number, leaseMs: number): Promise<Leased[]>;
-  /** Forget leased messages: they have been applied. */
+  /** Forget leased chunks: they have been applied. */
   ack(channel: string, ids: string[]): Promise<void>;
   /** Resolve true as soon as the channel has messages, false after `ms` without. */
   waitFor(channel: string, ms: number): Promise<boolean>;
@@ -22,9 +25,8 @@ export interface QueueTransport {
 export class LocalQueue implements QueueTransport {
   constructor(readonly store: ChannelStore = new MemoryChannelStore()) {}
 
-  async put(channel: string, messages: object[]): Promise<void> {
-    // A copy, as the wire would make: the receiver must not share objects with the sender.
-    await this.store.put(channel, JSON.parse(JSON.stringify(messages)));
+  async put(channel: string, messages: string[]): Promise<void> {
+    await this.store.put(channel, messages);
   }
 
   lease(channel: string, max: number, leaseMs: number): Promise<Leased[]> {

@@ -39,6 +39,7 @@ export const PORT_BLOCKS = Object.freeze({
   redisStore: 0,
   http: 1,
   startup: 2,
+  channelStore: 3,
 });
 
 export type TestLayout = Layout & {

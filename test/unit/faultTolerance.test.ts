@@ -18,34 +18,47 @@ import { LocalQueue } from '../../lib/queue/transport';
 const v = (choice: number, id: string, n: number) => ({ choice, clock: makeClock([[id, n]]) });
 
 describe('queue leases (MemoryChannelStore)', () => {
-  it('a leased message is not handed out again while its lease runs, and is gone once acknowledged', async () => {
+  const texts = (chunks: { messages: string[] }[]) => chunks.map((c) => c.messages);
+
+  it('a leased chunk is not handed out again while its lease runs, and is gone once acknowledged', async () => {
     let now = 0;
     const store = new MemoryChannelStore(() => now);
-    await store.put('db0', [{ a: 1 }, { b: 2 }]);
+    await store.put('db0', ['{"a":1}']);
+    await store.put('db0', ['{"b":2}']);
     const first = await store.lease('db0', 1, 1000);
-    expect(first.map((m) => m.body)).to.deep.equal([{ a: 1 }]);
+    expect(texts(first)).to.deep.equal([['{"a":1}']]);
     const second = await store.lease('db0', 10, 1000);
-    expect(second.map((m) => m.body)).to.deep.equal([{ b: 2 }]);
+    expect(texts(second)).to.deep.equal([['{"b":2}']]);
     await store.ack('db0', [first[0].id, second[0].id]);
     now = 5000;
     expect(await store.lease('db0', 10, 1000)).to.deep.equal([]);
   });
 
-  it('an expired lease puts its message back at the head of the channel', async () => {
+  it('an expired lease puts its chunk back at the head of the channel', async () => {
     let now = 0;
     const store = new MemoryChannelStore(() => now);
-    await store.put('db0', [{ n: 1 }]);
+    await store.put('db0', ['{"n":1}', '{"n":2}']);
     const leased = await store.lease('db0', 1, 1000);
-    await store.put('db0', [{ n: 2 }]);
+    await store.put('db0', ['{"n":3}']);
     now = 1000;
+    expect(await store.waiting('db0')).to.equal(3);
     const again = await store.lease('db0', 10, 1000);
-    expect(again.map((m) => m.body)).to.deep.equal([{ n: 1 }, { n: 2 }]);
+    expect(texts(again)).to.deep.equal([['{"n":1}', '{"n":2}'], ['{"n":3}']]);
     expect(await store.ack('db0', [leased[0].id])).to.equal(0, 'the old lease id is void once requeued');
+  });
+
+  it('take splits a chunk and keeps the order', async () => {
+    const store = new MemoryChannelStore(() => 0);
+    expect(await store.put('db0', ['{"n":1}', '{"n":2}', '{"n":3}'])).to.equal(3);
+    expect(await store.take('db0')).to.equal('{"n":1}');
+    expect(await store.waiting('db0')).to.equal(2);
+    expect(texts(await store.lease('db0', 1, 1000))).to.deep.equal([['{"n":2}', '{"n":3}']]);
+    expect(await store.take('db0')).to.equal(null);
   });
 
   it('an ack for another channel forgets nothing', async () => {
     const store = new MemoryChannelStore(() => 0);
-    await store.put('db0', [{ n: 1 }]);
+    await store.put('db0', ['{"n":1}']);
     const [m] = await store.lease('db0', 1, 1000);
     expect(await store.ack('db1', [m.id])).to.equal(0);
     expect(await store.ack('db0', [m.id])).to.equal(1);
@@ -53,9 +66,11 @@ describe('queue leases (MemoryChannelStore)', () => {
 
   it('clear counts leased messages with the waiting ones', async () => {
     const store = new MemoryChannelStore(() => 0);
-    await store.put('db0', [{ n: 1 }, { n: 2 }]);
+    await store.put('db0', ['{"n":1}', '{"n":2}']);
+    await store.put('db0', ['{"n":3}']);
     await store.lease('db0', 1, 1000);
-    expect({ ...(await store.clear()) }).to.deep.equal({ db0: 2 });
+    expect({ ...(await store.clear()) }).to.deep.equal({ db0: 3 });
+    expect(await store.waiting('db0')).to.equal(0);
   });
 });
 
