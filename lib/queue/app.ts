@@ -140,7 +140,7 @@ export function queueApp(store: ChannelStore, log: Logger): Koa {
     const ms = intIn(Number(ctx.query.ms), 1, MAX_LEASE_MS, 'ms');
     const chunks = await store.lease(channel, max, ms);
     // DBs ask for NDJSON (each message's text as stored, nothing re-encoded); anyone else gets JSON.
-    if (ctx.accepts(NDJSON, 'application/json') === NDJSON) {
+    if (ctx.accepts('application/json', NDJSON) === NDJSON) {
       ctx.type = NDJSON;
       ctx.body = leaseNdjson(chunks);
     } else {

@@ -5,6 +5,7 @@
  * servers are alive and have lost nothing.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
@@ -13,9 +14,11 @@ import { Cluster } from '../../lib/cluster/cluster';
 import { Managed } from '../../lib/cluster/processes';
 import { Ring } from '../../lib/core/ring';
 import { LIMITS } from '../../lib/core/limits';
+import { NDJSON } from '../../lib/http/common';
+import { parseLease } from '../../lib/queue/httpQueue';
 import { allProcesses, isAlive, startCluster, startTracked, stopCluster, stopTracked } from '../support/cluster';
 import {
-  RawResponse, RatingView, deleteRating, getOk, getRating, putOk, putRating, rawTcp, request, teaPath,
+  HOST, RawResponse, RatingView, deleteRating, getOk, getRating, putOk, putRating, rawTcp, request, teaPath,
 } from '../support/http';
 import { PORT_BLOCKS, TestLayout, claimTestLayout } from '../support/layout';
 
@@ -37,6 +40,38 @@ function expectError(res: RawResponse, status: number, mentions?: RegExp): strin
 
 /** Entries of a parsed JSON object, own keys only, sorted: `__proto__` included, as an own key. */
 const entriesOf = (o: object) => Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1));
+
+/**
+ * POST a body the server may refuse before reading all of it (a 413). `request` sends Connection: close, so the
+ * server closes once it has answered and the rest of a large upload races an EPIPE against the answer; here the
+ * connection is keep-alive, the server drains what is left, and the socket is dropped once the answer is in.
+ */
+function postRefusable(port: number, path: string, headers: Record<string, string>, body: string | string[]): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const all: Record<string, string> = { ...headers, Connection: 'keep-alive' };
+    if (typeof body === 'string') all['Content-Length'] = String(Buffer.byteLength(body));
+    let settled = false;
+    const r = http.request({ host: HOST, port, method: 'POST', path, headers: all, agent: false, timeout: 20_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        settled = true;
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        r.destroy();
+      });
+    });
+    r.on('timeout', () => r.destroy(new Error(`timed out: POST ${path} on ${port}`)));
+    r.on('error', (e) => {
+      if (!settled) reject(e);
+    });
+    if (typeof body === 'string') r.end(body);
+    else {
+      for (const c of body) r.write(c);
+      r.end();
+    }
+  });
+}
 
 describe('integration: HTTP API of a real cluster (Redis, Q, 3 DBs, LB from dist/)', function () {
   this.timeout(30_000);
@@ -497,6 +532,376 @@ describe('integration: HTTP API of a real cluster (Redis, Q, 3 DBs, LB from dist
       await rawTcp(qport, 'PUT /q/x HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":', { end: false, waitMs: 200 });
       expect(isAlive(q!)).to.equal(true);
       expect((await qput('alive', '{"ok": true}')).json()).to.deep.equal({ channel: 'alive', length: 1 });
+    });
+
+    // The routes the DBs use (queue/httpQueue.ts): a batch put as NDJSON (one chunk), lease / ack of whole
+    // chunks, and a long poll. Each test starts from an empty queue.
+    describe('internal routes the DBs use: POST batch, lease, ack; GET wait', function () {
+      const NDJSON_HEADERS = { 'Content-Type': NDJSON, Accept: 'application/json' };
+      /** What HttpQueue.lease sends. */
+      const LEASE_NDJSON = { Accept: `${NDJSON}, application/json;q=0.5` };
+      const batch = (channel: string, body: string | Buffer, headers: Record<string, string> = NDJSON_HEADERS) =>
+        request(qport, { method: 'POST', path: `/q/${channel}/batch`, headers, body });
+      const batchOk = async (channel: string, body: string) => {
+        const res = await batch(channel, body);
+        expect(res.status, res.text).to.equal(200);
+        return res.json();
+      };
+      const lease = (channel: string, query: string, headers: Record<string, string> = LEASE_NDJSON) =>
+        request(qport, { method: 'POST', path: `/q/${channel}/lease${query}`, headers });
+      /** An NDJSON lease that must succeed: its chunks as parseLease reads them, after checking the text line by line. */
+      const leaseOk = async (channel: string, max: number, ms: number) => {
+        const res = await lease(channel, `?max=${max}&ms=${ms}`);
+        expect(res.status, res.text).to.equal(200);
+        expect(res.headers['content-type']).to.match(/^application\/x-ndjson/);
+        expect(res.text.endsWith('\n'), 'ends with a newline').to.equal(true);
+        const lines = res.text.slice(0, -1).split('\n');
+        const header = JSON.parse(lines[0]);
+        expect(Object.keys(header)).to.deep.equal(['chunks']);
+        const total = header.chunks.reduce((n: number, c: { n: number }) => n + c.n, 0);
+        expect(lines.length, `one line per message after the header: ${res.text}`).to.equal(1 + total);
+        const chunks = parseLease(res.text);
+        expect(chunks.map((c) => ({ id: c.id, n: c.messages.length }))).to.deep.equal(header.chunks);
+        for (const c of chunks) expect(c.id).to.be.a('string').and.not.equal('');
+        return chunks;
+      };
+      const ack = (channel: string, body: string, headers: Record<string, string> = JSON_HEADERS) =>
+        request(qport, { method: 'POST', path: `/q/${channel}/ack`, headers, body });
+      const ackOk = async (channel: string, ids: string[]): Promise<number> => {
+        const res = await ack(channel, JSON.stringify({ ids }));
+        expect(res.status, res.text).to.equal(200);
+        const body = res.json();
+        expect(Object.keys(body)).to.deep.equal(['acked']);
+        return body.acked;
+      };
+      const wait = (channel: string, query: string, timeoutMs = 10_000) =>
+        request(qport, { method: 'GET', path: `/q/${channel}/wait${query}`, headers: { Accept: 'application/json' }, timeoutMs });
+      /** A wait that must succeed: its {"waiting"} and how long it took. */
+      const waitOk = async (channel: string, ms: number) => {
+        const t0 = Date.now();
+        const res = await wait(channel, `?ms=${ms}`);
+        const elapsed = Date.now() - t0;
+        expect(res.status, res.text).to.equal(200);
+        const body = res.json();
+        expect(Object.keys(body)).to.deep.equal(['waiting']);
+        return { waiting: body.waiting as number, elapsed };
+      };
+      /** GET /q/<ch>: the raw text, so byte-exactness can be checked. */
+      const qgetText = async (channel: string) => {
+        const res = await request(qport, { method: 'GET', path: `/q/${channel}` });
+        expect(res.status, res.text).to.equal(200);
+        expect(res.headers['content-type']).to.match(/^application\/json/);
+        return res.text;
+      };
+      const clear = async () => {
+        const res = await request(qport, { method: 'DELETE', path: '/clear' });
+        expect(res.status, res.text).to.equal(200);
+        return res.json();
+      };
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+      beforeEach(async function () {
+        await clear();
+        expect(await clear(), 'the queue is empty before each test').to.deep.equal({});
+      });
+
+      it('POST /q/<ch>/batch (blank line, CRLF, odd spacing) queues the lines; GET takes them one by one, byte-exact, then {}', async function () {
+        const body = ' {"b": 2,  "a":1}\r\n\r\n{"n":2}\r\n  {"n" : 3, "s": "thé 茶 \\n"}  \r\n';
+        const res = await batch('bt', body);
+        expect(res.status, res.text).to.equal(200);
+        expect(res.headers['content-type']).to.match(/^application\/json/);
+        expect(res.json()).to.deep.equal({ channel: 'bt', length: 3 });
+        expect(await qgetText('bt')).to.equal('{"b": 2,  "a":1}');
+        expect(await qgetText('bt')).to.equal('{"n":2}');
+        expect(await qgetText('bt')).to.equal('{"n" : 3, "s": "thé 茶 \\n"}');
+        expect(await qgetText('bt')).to.equal('{}');
+        expect(await qgetText('bt')).to.equal('{}');
+      });
+
+      it('batch length counts every message waiting (PUT and batches alike); a charset parameter is fine; FIFO across them', async function () {
+        expect((await qput('bt', '{"put": 1}')).json()).to.deep.equal({ channel: 'bt', length: 1 });
+        expect(await batchOk('bt', '{"b": 1}\n{"b": 2}')).to.deep.equal({ channel: 'bt', length: 3 });
+        const res = await batch('bt', '{"b": 3}\n', { 'Content-Type': `${NDJSON}; charset=utf-8` });
+        expect(res.status, res.text).to.equal(200);
+        expect(res.json()).to.deep.equal({ channel: 'bt', length: 4 });
+        expect(await batchOk('other', '{"o": 1}')).to.deep.equal({ channel: 'other', length: 1 });
+        for (const want of ['{"put":1}', '{"b": 1}', '{"b": 2}', '{"b": 3}', '{}']) expect(await qgetText('bt')).to.equal(want);
+        expect(await qgetText('other')).to.equal('{"o": 1}');
+      });
+
+      it('an empty batch, or one of only blank lines, queues nothing: 200 with the current length', async function () {
+        await batchOk('bt', '{"x": 1}');
+        for (const body of ['', '\n', '\r\n\r\n', '  \n\t\n']) {
+          expect(await batchOk('bt', body), JSON.stringify(body)).to.deep.equal({ channel: 'bt', length: 1 });
+        }
+        expect(await qgetText('bt')).to.equal('{"x": 1}');
+        expect(await qgetText('bt')).to.equal('{}');
+      });
+
+      const badBatches: [string, string, number, RegExp][] = [
+        ['a line that is not JSON', '{"ok": 1}\n{"ok": 2}\nnot json\n{"ok": 4}', 3, /not JSON/],
+        ['a truncated line', '{"ok": 1}\n{"ok":', 2, /not JSON/],
+        ['two objects on one line', '{"a": 1}{"b": 2}', 1, /not JSON/],
+        ['a JSON array (after a blank line)', '{"ok": 1}\n\n[1, 2]\n{"ok": 4}', 3, /object/],
+        ['a number', '5\n{"ok": 2}', 1, /object/],
+        ['a string', '{"ok": 1}\r\n"text"\r\n', 2, /object/],
+        ['null', '{"ok": 1}\n{"ok": 2}\n{"ok": 3}\n{"ok": 4}\nnull', 5, /object/],
+      ];
+      for (const [what, body, line, mentions] of badBatches) {
+        it(`400 naming line ${line} for a batch with ${what}; nothing of the batch is queued`, async function () {
+          const error = expectError(await batch('bad', body), 400, mentions);
+          expect(error).to.match(new RegExp(`\\bline ${line}\\b`));
+          expect(await qgetText('bad')).to.equal('{}');
+          expect((await waitOk('bad', 0)).waiting).to.equal(0);
+          expect(await clear()).to.deep.equal({});
+        });
+      }
+
+      it('415 for a batch without the NDJSON Content-Type (none, application/json, text/plain); nothing queued', async function () {
+        const wrong: Record<string, string>[] = [{ Accept: 'application/json' }, JSON_HEADERS, { 'Content-Type': 'text/plain' }, { 'Content-Type': 'application/x-ndjsonx' }];
+        for (const headers of wrong) {
+          expectError(await batch('bt', '{"a": 1}\n{"b": 2}', headers), 415, /Content-Type/);
+        }
+        expect(await clear()).to.deep.equal({});
+      });
+
+      it(`a batch may be larger than a client body (${LIMITS.bodyBytes} bytes); over ${LIMITS.bulkBytes} bytes it is 413 and nothing is queued`, async function () {
+        const pad = 'p'.repeat(LIMITS.bodyBytes);
+        const lines = [1, 2, 3].map((i) => JSON.stringify({ i, pad }));
+        expect(await batchOk('big', lines.join('\n'))).to.deep.equal({ channel: 'big', length: 3 });
+        for (const line of lines) expect(await qgetText('big')).to.equal(line);
+        const huge = `{"pad":"${'h'.repeat(LIMITS.bulkBytes)}"}`;
+        expect(Buffer.byteLength(huge)).to.be.above(LIMITS.bulkBytes);
+        expectError(await postRefusable(qport, '/q/big/batch', NDJSON_HEADERS, huge), 413, /larger|bytes/);
+        // Without a Content-Length too (chunked): the limit is on what arrives.
+        const chunks = Array.from({ length: 9 }, (_, i) => (i === 0 ? '{"pad":"' : 'c'.repeat(LIMITS.bulkBytes / 8)));
+        expectError(await postRefusable(qport, '/q/big/batch', NDJSON_HEADERS, chunks), 413, /larger|bytes/);
+        expect(await qgetText('big')).to.equal('{}');
+        expect(await clear()).to.deep.equal({});
+      });
+
+      it('lease (NDJSON) takes whole chunks until max: a chunk of 3 for max=1, then the chunk of 2; ack forgets them once', async function () {
+        const first = ['{"m": 1}', '{"m":2, "x": [1, 2]}', '{"m": 3, "s": "thé"}'];
+        const second = ['{"m": 4}', '{ "m" : 5 }'];
+        await batchOk('ls', first.join('\n'));
+        expect(await batchOk('ls', second.join('\r\n'))).to.deep.equal({ channel: 'ls', length: 5 });
+
+        const res = await lease('ls', '?max=1&ms=10000');
+        expect(res.status, res.text).to.equal(200);
+        const a = parseLease(res.text);
+        expect(a).to.have.length(1);
+        expect(a[0].messages).to.deep.equal(first);
+        // Byte for byte: the header, then the messages as sent, one per line.
+        expect(res.text).to.equal(`${JSON.stringify({ chunks: [{ id: a[0].id, n: 3 }] })}\n${first.join('\n')}\n`);
+        expect((await waitOk('ls', 0)).waiting, 'leased messages do not wait').to.equal(2);
+
+        const b = await leaseOk('ls', 10, 10_000);
+        expect(b).to.have.length(1);
+        expect(b[0].messages).to.deep.equal(second);
+        expect(b[0].id).to.not.equal(a[0].id);
+        expect((await waitOk('ls', 0)).waiting).to.equal(0);
+        expect(await leaseOk('ls', 10, 10_000), 'nothing left to lease').to.deep.equal([]);
+        expect(await qgetText('ls'), 'leased messages are not taken by GET').to.equal('{}');
+
+        expect(await ackOk('ls', [a[0].id, b[0].id])).to.equal(2);
+        expect(await ackOk('ls', [a[0].id, b[0].id])).to.equal(0);
+        expect(await ackOk('ls', [])).to.equal(0);
+        expect(await clear(), 'acknowledged chunks are gone').to.deep.equal({});
+      });
+
+      it('an empty lease is {"chunks":[]} (NDJSON and JSON)', async function () {
+        const nd = await lease('empty', '?max=5&ms=1000');
+        expect(nd.status, nd.text).to.equal(200);
+        expect(nd.text).to.equal('{"chunks":[]}\n');
+        expect(parseLease(nd.text)).to.deep.equal([]);
+        const js = await lease('empty', '?max=5&ms=1000', { Accept: 'application/json' });
+        expect(js.status, js.text).to.equal(200);
+        expect(js.json()).to.deep.equal({ chunks: [] });
+      });
+
+      it('lease stops at the first chunk that reaches max: max=4 over chunks of 3, 2, 1 leases 3 + 2', async function () {
+        await batchOk('lm', '{"c": 1, "i": 1}\n{"c": 1, "i": 2}\n{"c": 1, "i": 3}');
+        await batchOk('lm', '{"c": 2, "i": 1}\n{"c": 2, "i": 2}');
+        await qput('lm', '{"c": 3, "i": 1}');
+        const chunks = await leaseOk('lm', 4, 10_000);
+        expect(chunks.map((c) => c.messages.map((m) => JSON.parse(m)))).to.deep.equal([
+          [{ c: 1, i: 1 }, { c: 1, i: 2 }, { c: 1, i: 3 }],
+          [{ c: 2, i: 1 }, { c: 2, i: 2 }],
+        ]);
+        expect(new Set(chunks.map((c) => c.id)).size).to.equal(2);
+        const rest = await leaseOk('lm', 4, 10_000);
+        expect(rest.map((c) => c.messages)).to.deep.equal([['{"c":3,"i":1}']]);
+        expect(await ackOk('lm', [...chunks, ...rest].map((c) => c.id))).to.equal(3);
+      });
+
+      it('GET splits a chunk; a lease then gets what is left of it as one chunk', async function () {
+        await batchOk('split', '{"s": 1}\n{"s": 2}\n{"s": 3}');
+        await batchOk('split', '{"s": 4}');
+        expect(await qgetText('split')).to.equal('{"s": 1}');
+        const chunks = await leaseOk('split', 1, 10_000);
+        expect(chunks.map((c) => c.messages)).to.deep.equal([['{"s": 2}', '{"s": 3}']]);
+        expect(await qgetText('split')).to.equal('{"s": 4}');
+        expect(await ackOk('split', [chunks[0].id])).to.equal(1);
+        expect(await clear()).to.deep.equal({});
+      });
+
+      it('lease with Accept: application/json answers one JSON object with the messages parsed', async function () {
+        await batchOk('lj', ' {"b": 2,  "a":1}\n{"n": [1, {"x": null}]}\n{"t": "茶"}');
+        await batchOk('lj', '{"second": true}\n{"second": 2}');
+        const res = await lease('lj', '?max=1&ms=10000', { Accept: 'application/json' });
+        expect(res.status, res.text).to.equal(200);
+        expect(res.headers['content-type']).to.match(/^application\/json/);
+        const body = res.json();
+        expect(Object.keys(body)).to.deep.equal(['chunks']);
+        expect(body.chunks).to.have.length(1);
+        const id = body.chunks[0].id;
+        expect(id).to.be.a('string').and.not.equal('');
+        expect(body).to.deep.equal({ chunks: [{ id, messages: [{ b: 2, a: 1 }, { n: [1, { x: null }] }, { t: '茶' }] }] });
+        // Not re-encoded: the messages' text is in the answer as it was sent.
+        expect(res.text).to.include('{"b": 2,  "a":1}');
+
+        const next = await lease('lj', '?max=10&ms=10000', { Accept: 'application/json' });
+        expect(next.status, next.text).to.equal(200);
+        const second = next.json();
+        expect(second.chunks).to.have.length(1);
+        expect(second).to.deep.equal({ chunks: [{ id: second.chunks[0].id, messages: [{ second: true }, { second: 2 }] }] });
+        expect(second.chunks[0].id).to.not.equal(id);
+        expect(await ackOk('lj', [id, second.chunks[0].id])).to.equal(2);
+        expect(await clear()).to.deep.equal({});
+      });
+
+      it('lease without an Accept header answers JSON too (only a client that asks for NDJSON gets it)', async function () {
+        await batchOk('ln', '{"n": 1}\n{"n": 2}');
+        const res = await lease('ln', '?max=10&ms=10000', {});
+        expect(res.status, res.text).to.equal(200);
+        expect(res.headers['content-type'], `answer: ${JSON.stringify(res.text)}`).to.match(/^application\/json/);
+        const body = res.json();
+        expect(body.chunks).to.have.length(1);
+        expect(body).to.deep.equal({ chunks: [{ id: body.chunks[0].id, messages: [{ n: 1 }, { n: 2 }] }] });
+        expect(await ackOk('ln', [body.chunks[0].id])).to.equal(1);
+      });
+
+      it('a lease not acknowledged within ms comes back, in front and in order, under a new id; the old id then acks 0', async function () {
+        await batchOk('exp', '{"e": 1}\n{"e": 2}');
+        await batchOk('exp', '{"e": 3}');
+        const [first] = await leaseOk('exp', 1, 200);
+        expect(first.messages).to.deep.equal(['{"e": 1}', '{"e": 2}']);
+        // Still leased: neither waiting nor leasable.
+        expect((await waitOk('exp', 0)).waiting).to.equal(1);
+        await sleep(350);
+        expect((await waitOk('exp', 0)).waiting, 'the expired lease waits again').to.equal(3);
+        const again = await leaseOk('exp', 10, 10_000);
+        expect(again.map((c) => c.messages)).to.deep.equal([['{"e": 1}', '{"e": 2}'], ['{"e": 3}']]);
+        expect(again[0].id).to.not.equal(first.id);
+        expect(again[1].id).to.not.equal(first.id);
+        expect(await ackOk('exp', [first.id])).to.equal(0);
+        expect(await ackOk('exp', again.map((c) => c.id))).to.equal(2);
+        expect(await clear()).to.deep.equal({});
+      });
+
+      it('an expired lease that nobody asked about is void: its ack is 0 and the messages are back for GET', async function () {
+        await batchOk('exp2', '{"v": 1}\n{"v": 2}');
+        const [chunk] = await leaseOk('exp2', 1, 200);
+        await sleep(350);
+        expect(await ackOk('exp2', [chunk.id])).to.equal(0);
+        expect(await qgetText('exp2')).to.equal('{"v": 1}');
+        expect(await qgetText('exp2')).to.equal('{"v": 2}');
+        expect(await qgetText('exp2')).to.equal('{}');
+      });
+
+      it('an ack counts only ids leased on that channel; unknown ids count 0; DELETE /clear counts leased messages', async function () {
+        await batchOk('ka', '{"k": 1}\n{"k": 2}');
+        await batchOk('kb', '{"k": 3}');
+        const [a] = await leaseOk('ka', 1, 10_000);
+        const [b] = await leaseOk('kb', 1, 10_000);
+        expect(await ackOk('kb', [a.id])).to.equal(0);
+        expect(await ackOk('ka', ['no-such-id', '999999999', b.id])).to.equal(0);
+        expect(await clear(), 'leased messages are counted and dropped').to.deep.equal({ ka: 2, kb: 1 });
+        expect(await ackOk('ka', [a.id])).to.equal(0);
+        expect(await leaseOk('ka', 10, 10_000)).to.deep.equal([]);
+      });
+
+      it('lease parameters out of range or missing are 400 and lease nothing', async function () {
+        await batchOk('lp', '{"p": 1}');
+        for (const query of ['', '?ms=1000', '?max=5', '?max=0&ms=1000', '?max=-1&ms=1000', '?max=10001&ms=1000', '?max=1.5&ms=1000', '?max=abc&ms=1000',
+          '?max=&ms=1000', '?max=1&ms=0', '?max=1&ms=60001', '?max=1&ms=2.5', '?max=1&ms=soon']) {
+          expectError(await lease('lp', query), 400, /max|ms/);
+        }
+        // The edges are fine.
+        const [chunk] = await leaseOk('lp', 10_000, 60_000);
+        expect(chunk.messages).to.deep.equal(['{"p": 1}']);
+        expect(await ackOk('lp', [chunk.id])).to.equal(1);
+        expect(await leaseOk('lp', 1, 1)).to.deep.equal([]);
+      });
+
+      it('ack: 415 without a JSON Content-Type; 400 for a body that is not {"ids": [<string>, ...]}; the lease survives', async function () {
+        await batchOk('ab', '{"a": 1}');
+        const [chunk] = await leaseOk('ab', 1, 10_000);
+        const good = JSON.stringify({ ids: [chunk.id] });
+        expectError(await ack('ab', good, { Accept: 'application/json' }), 415, /Content-Type/);
+        expectError(await ack('ab', good, { 'Content-Type': NDJSON }), 415, /Content-Type/);
+        expectError(await ack('ab', good, { 'Content-Type': 'text/plain' }), 415, /Content-Type/);
+        for (const body of ['not json', '{"ids":', '[]', `[${JSON.stringify(chunk.id)}]`, '{}', '{"ids": null}', `{"ids": ${JSON.stringify(chunk.id)}}`,
+          '{"ids": [1, 2]}', `{"ids": [${JSON.stringify(chunk.id)}, null]}`, '{"ids": {"0": "1"}}', '5', '"x"', '']) {
+          expectError(await ack('ab', body), 400);
+        }
+        expect(await ackOk('ab', [chunk.id]), 'no bad ack touched the lease').to.equal(1);
+      });
+
+      it('GET wait answers at once when messages wait, without taking them; ms=0 answers at once anyway', async function () {
+        await batchOk('w', '{"w": 1}\n{"w": 2}');
+        const now = await waitOk('w', 5000);
+        expect(now.waiting).to.equal(2);
+        expect(now.elapsed).to.be.below(1000);
+        const zero = await waitOk('empty-w', 0);
+        expect(zero).to.include({ waiting: 0 });
+        expect(zero.elapsed).to.be.below(1000);
+        expect(await qgetText('w')).to.equal('{"w": 1}');
+        expect((await waitOk('w', 0)).waiting).to.equal(1);
+      });
+
+      it('GET wait on an empty channel answers {"waiting": 0} after about ms', async function () {
+        const { waiting, elapsed } = await waitOk('idle', 400);
+        expect(waiting).to.equal(0);
+        expect(elapsed).to.be.at.least(350);
+        expect(elapsed).to.be.below(3000);
+      });
+
+      it('GET wait is woken by a batch or a PUT on its channel, not by another channel', async function () {
+        const t0 = Date.now();
+        const pending = waitOk('wake', 5000);
+        await sleep(150);
+        await batchOk('not-wake', '{"other": 1}');
+        await sleep(150);
+        await batchOk('wake', '{"x": 1}\n{"x": 2}\n{"x": 3}');
+        const { waiting } = await pending;
+        const elapsed = Date.now() - t0;
+        expect(waiting).to.equal(3);
+        expect(elapsed).to.be.at.least(250);
+        expect(elapsed).to.be.below(2500);
+
+        const t1 = Date.now();
+        const byPut = waitOk('wake2', 5000);
+        await sleep(150);
+        expect((await qput('wake2', '{"p": 1}')).status).to.equal(200);
+        expect((await byPut).waiting).to.equal(1);
+        expect(Date.now() - t1).to.be.below(2500);
+      });
+
+      it('leased messages do not count as waiting: a wait on a channel whose messages are all leased times out with 0', async function () {
+        await batchOk('wl', '{"l": 1}');
+        const [chunk] = await leaseOk('wl', 1, 10_000);
+        const { waiting, elapsed } = await waitOk('wl', 300);
+        expect(waiting).to.equal(0);
+        expect(elapsed).to.be.at.least(250);
+        expect(await ackOk('wl', [chunk.id])).to.equal(1);
+      });
+
+      it('GET wait with ms out of range or missing is 400', async function () {
+        for (const query of ['', '?ms=-1', '?ms=60001', '?ms=1.5', '?ms=soon']) {
+          expectError(await wait('w', query), 400, /ms/);
+        }
+      });
     });
   });
 
