@@ -140,12 +140,19 @@ export class RedisTeaStore implements TeaStore {
     this.redis = redis as RedisWithCas;
   }
 
+  /**
+   * The tea's hash fields and tombstone. Two plain commands, issued together:
+   * on one connection they run back to back, and with auto-pipelining (as
+   * serverDB connects) they share a write with every other command of the
+   * tick. An explicit ioredis pipeline per read cost 41 us of CPU here
+   * against 14 (measured, 20k reads at 32 concurrent), most of a GET's
+   * share in the DB profile.
+   */
   private async loadRaw(tea: string): Promise<Raw> {
-    const results = await this.redis.pipeline().hmget(ratingKey(tea), 'choices', 'clocks').get(tombstoneKey(tea)).exec();
-    if (results === null) throw new Error('redis pipeline was discarded');
-    for (const [err] of results) if (err) throw err;
-    const [choices, clocks] = results[0][1] as (string | null)[];
-    const tombstone = results[1][1] as string | null;
+    const [[choices, clocks], tombstone] = await Promise.all([
+      this.redis.hmget(ratingKey(tea), 'choices', 'clocks'),
+      this.redis.get(tombstoneKey(tea)),
+    ]);
     return { choices: choices ?? '', clocks: clocks ?? '', tombstone: tombstone ?? '' };
   }
 
