@@ -11,7 +11,9 @@
  *
  * That is exactly what happens with the background timer off (the scenario
  * runner's step-by-step mode). With it on (the default), gossip also moves
- * without traffic: see start(), and `inboxMayHold` for when a request drains.
+ * without traffic, a full digest goes at the timer's next tick rather than
+ * with the write that filled it: see start(), publish(), and `inboxMayHold`
+ * for when a request drains.
  */
 import { Digest, append, emptyDigest, isFull, putBack, take } from '../core/digest';
 import { Ring, dbName } from '../core/ring';
@@ -196,7 +198,8 @@ export class Replica {
    * primary. The write, then the drain, as SPEC.md orders them; the answer
    * waits for neither the drain, which cannot change it, nor (with the
    * background watcher running) for a full digest to reach the queue: the
-   * write is in Redis, and an unsent digest is kept and retried. Without the
+   * write is in Redis, and the digest goes at the next tick (publish()), kept
+   * and retried if the queue cannot take it. Without the
    * watcher (the scenario runner's step-by-step mode) the answer waits for
    * the digest, so gossip a client provoked is on the queue when it hears back.
    */
