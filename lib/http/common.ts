@@ -52,14 +52,17 @@ export const requireAcceptJson: Middleware = async (ctx, next) => {
   await next();
 };
 
-/** 415 unless the body is declared as application/json (a charset parameter is fine). */
-export const requireJsonContentType: Middleware = async (ctx, next) => {
-  const type = ctx.get('content-type').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json') {
-    throw new HttpError(415, `Content-Type must be application/json, got ${JSON.stringify(ctx.get('content-type'))}`);
-  }
-  await next();
-};
+/** 415 unless the body is declared as `type` (a charset parameter is fine). */
+function requireContentType(type: string): Middleware {
+  return async (ctx, next) => {
+    if (ctx.get('content-type').split(';')[0].trim().toLowerCase() !== type) {
+      throw new HttpError(415, `Content-Type must be ${type}, got ${JSON.stringify(ctx.get('content-type'))}`);
+    }
+    await next();
+  };
+}
+
+export const requireJsonContentType: Middleware = requireContentType('application/json');
 
 /**
  * Run koa-bodyparser as middleware with our errors: 413 above `limitBytes`,
@@ -99,12 +102,9 @@ export const NDJSON = 'application/x-ndjson';
  */
 export function ndjsonBody(limitBytes: number): Middleware {
   const parser = bodyParser({ enableTypes: ['text'], extendTypes: { text: [NDJSON] }, textLimit: String(limitBytes) });
+  const requireNdjson = requireContentType(NDJSON);
   const read = bodyWithLimit(parser, limitBytes, 'body could not be read');
-  return async (ctx, next) => {
-    const type = ctx.get('content-type').split(';')[0].trim().toLowerCase();
-    if (type !== NDJSON) throw new HttpError(415, `Content-Type must be ${NDJSON}, got ${JSON.stringify(ctx.get('content-type'))}`);
-    await read(ctx, next);
-  };
+  return (ctx, next) => requireNdjson(ctx, () => read(ctx, next));
 }
 
 /** The tea name of `/rating/<tea>`: one path segment, percent-decoded, within limits. */
