@@ -37,6 +37,9 @@ export const DEFAULT_TIMEOUT_MS = 5000;
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 
+/** JSON's headers, with a request's own on top. */
+const headersWith = (own?: Record<string, string>) => (own ? { ...JSON_HEADERS, ...own } : JSON_HEADERS);
+
 function keepAliveAgent(): http.Agent {
   // maxSockets bounds how many connections one LB opens to one DB under load.
   return new http.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 1000 });
@@ -47,7 +50,7 @@ export function nodeHttpClient(): HttpClient {
   return {
     request(method, url, body, timeoutMs = DEFAULT_TIMEOUT_MS, headers) {
       return new Promise<HttpResponse>((resolve, reject) => {
-        const req = http.request(url, { method, agent, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS, timeout: timeoutMs }, (res) => {
+        const req = http.request(url, { method, agent, headers: headersWith(headers), timeout: timeoutMs }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
@@ -93,7 +96,7 @@ export function undiciClient(): HttpClient {
   return {
     async request(method, url, body, timeoutMs = DEFAULT_TIMEOUT_MS, headers) {
       const res = await undiciRequest(url, {
-        method: method as 'GET', headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS, body, dispatcher, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+        method: method as 'GET', headers: headersWith(headers), body, dispatcher, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
       });
       return { status: res.statusCode, body: await res.body.text() };
     },
