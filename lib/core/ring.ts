@@ -6,17 +6,12 @@
  * specified bit for bit, so every process, restart and machine agrees on it
  * (unlike a per-process seeded hash), and it is cheap for short keys.
  */
+import { fnv1aUtf8 } from './utf8';
+
 const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-const utf8 = new TextEncoder();
 
 export function stableHash(key: string, seed: number = FNV_OFFSET): number {
-  let hash = seed;
-  for (const byte of utf8.encode(key)) {
-    hash ^= byte;
-    hash = Math.imul(hash, FNV_PRIME);
-  }
-  return hash >>> 0;
+  return fnv1aUtf8(key, seed);
 }
 
 export class Ring {

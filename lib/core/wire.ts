@@ -6,8 +6,7 @@
  */
 import { Clock, makeClock } from './clock';
 import { LIMITS } from './limits';
-
-const utf8 = new TextEncoder();
+import { utf8Length } from './utf8';
 import { TeaState, Version, rating } from './versions';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -135,6 +134,6 @@ export function stateOfTuple(tuple: GossipTuple): TeaState {
 export function checkTeaName(name: string): string | null {
   if (name.length === 0) return 'tea name is empty';
   if (name === '.' || name === '..') return `tea name cannot be ${JSON.stringify(name)}`;
-  if (utf8.encode(name).length > LIMITS.teaNameBytes) return `tea name is longer than ${LIMITS.teaNameBytes} bytes`;
+  if (utf8Length(name) > LIMITS.teaNameBytes) return `tea name is longer than ${LIMITS.teaNameBytes} bytes`;
   return null;
 }
