@@ -163,6 +163,22 @@ describe('core/clock', () => {
       expect(canonicalKey(fromJson('{"a": 1, "b": 2}'))).to.equal('[["a",1],["b",2]]');
     });
 
+    it('one-entry clocks (its fast path) give exactly the general form', () => {
+      expect(canonicalKey(fromJson('{"a": 1}'))).to.equal('[["a",1]]');
+      expect(canonicalKey(fromJson('{"a": 0}'))).to.equal('[]');
+      expect(canonicalKey(fromJson('{"q\\"\u00e9": 9007199254740991}'))).to.equal('[["q\\"é",9007199254740991]]');
+    });
+
+    it('is the JSON of its non-zero entries sorted by id, for any clock (property)', () => {
+      fc.assert(
+        fc.property(anyClockArb, (a) => {
+          const entries = Object.keys(a).filter((id) => a[id] !== 0).sort().map((id) => [id, a[id]]);
+          expect(canonicalKey(a)).to.equal(JSON.stringify(entries));
+        }),
+        RUNS,
+      );
+    });
+
     it('is equal exactly when the clocks are equal (property)', () => {
       fc.assert(
         fc.property(anyClockArb, anyClockArb, (a, b) => {
