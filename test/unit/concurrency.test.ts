@@ -193,4 +193,67 @@ describe('util/KeyedMutex', () => {
     gate.resolve();
     await slow;
   });
+
+  describe('runAll', () => {
+    it('starts after every earlier task of any of its keys, and later tasks of those keys wait for it', async () => {
+      const m = new KeyedMutex();
+      const log: string[] = [];
+      const gateA = deferred();
+      const gateB = deferred();
+      const a = m.run('a', async () => {
+        await gateA.promise;
+        log.push('a');
+      });
+      const b = m.run('b', async () => {
+        await gateB.promise;
+        log.push('b');
+      });
+      const both = m.runAll(['a', 'b'], async () => {
+        log.push('both');
+        await settle();
+        log.push('both done');
+        return 'both';
+      });
+      const laterA = m.run('a', async () => log.push('later a'));
+      const laterC = m.run('c', async () => log.push('c'));
+      await laterC;
+      expect(log, 'an unrelated key waited').to.deep.equal(['c']);
+      gateB.resolve();
+      await b;
+      await settle();
+      expect(log, 'runAll started while key a was still held').to.deep.equal(['c', 'b']);
+      gateA.resolve();
+      expect(await both).to.equal('both');
+      await Promise.all([a, laterA]);
+      expect(log).to.deep.equal(['c', 'b', 'a', 'both', 'both done', 'later a']);
+    });
+
+    it('two multi-key tasks over the same keys in opposite orders both finish, one after the other', async () => {
+      const m = new KeyedMutex();
+      let running = 0;
+      const task = (name: string) => async () => {
+        running++;
+        expect(running, 'two tasks sharing a key overlapped').to.equal(1);
+        await settle();
+        running--;
+        return name;
+      };
+      const results = await Promise.all([m.runAll(['a', 'b'], task('ab')), m.runAll(['b', 'a'], task('ba')), m.runAll(['b', 'b'], task('bb'))]);
+      expect(results).to.deep.equal(['ab', 'ba', 'bb']);
+      expect(m.size).to.equal(0);
+    });
+
+    it('with no keys runs at once; a failure rejects its caller only and frees its keys', async () => {
+      const m = new KeyedMutex();
+      expect(await m.runAll([], async () => 7)).to.equal(7);
+      const failing = m.runAll(['a', 'b'], () => {
+        throw new Error('boom');
+      });
+      const next = m.run('b', async () => 'next');
+      expect(await failing.catch((e: Error) => e.message)).to.equal('boom');
+      expect(await next).to.equal('next');
+      await settle();
+      expect(m.size).to.equal(0);
+    });
+  });
 });
