@@ -8,19 +8,21 @@
  * definition of the merge) and writes back with a Lua compare-and-set that
  * fails if anyone changed the tea in between; then it retries. A per-tea
  * mutex makes writes from this process meet in memory, so the retry only
- * happens when another process writes the same Redis.
+ * happens when another process writes the same Redis. A batch (updateMany:
+ * a drained batch of gossip) sends every tea's compare-and-set in one call
+ * of the same script.
  *
  * The same script keeps the anti-entropy index (core/antiEntropy.ts): the
  * hashes `ae:sum0` / `ae:sum1` (bucket -> sum of entry digests) and the sets
  * `ae:teas:<bucket>` (the teas of a bucket). `ae:built` marks an index that
  * covers every tea; a Redis filled some other way is indexed at start-up.
  */
-import Redis from 'ioredis';
+import Redis, { ReplyError } from 'ioredis';
 import { Clock } from '../core/clock';
 import { EMPTY, TeaState, rating } from '../core/versions';
 import { parseClock, parseVersions } from '../core/wire';
 import { KeyedMutex } from '../util/keyedMutex';
-import { Entry, TeaStore, UpdateResult } from './store';
+import { Entry, SkippedTea, TeaChange, TeaStore, UpdateResult } from './store';
 import { BUCKETS, Words, bucketOf, digestDelta, entryDigest, normalize } from '../core/antiEntropy';
 
 export const ratingKey = (tea: string) => `/rating/${tea}`;
@@ -38,27 +40,38 @@ const MAX_ATTEMPTS = 100;
  */
 const REMEMBERED_TEAS = 10_000;
 
-// KEYS: rating hash, tombstone, ae:sum0, ae:sum1, ae:teas:<bucket>.
-// ARGV: expected choices, clocks, tombstone ('' = absent); new rating, choices,
+// Compare-and-set of any number of teas in one call; each tea is written only if it still
+// holds what the caller merged against, and the reply says, per tea, whether it was (1) or
+// not (0). KEYS: ae:sum0, ae:sum1, then per tea its rating hash, tombstone and ae:teas:<bucket>.
+// ARGV, per tea: expected choices, clocks, tombstone ('' = absent); new rating, choices,
 // clocks ('' = delete the hash), new tombstone ('' = leave); bucket, digest deltas, tea.
+const KEYS_PER_TEA = 3;
+const ARGS_PER_TEA = 11;
 const COMPARE_AND_SET = `
-local cur = redis.call('HMGET', KEYS[1], 'choices', 'clocks')
-local tomb = redis.call('GET', KEYS[2])
-if (cur[1] or '') ~= ARGV[1] or (cur[2] or '') ~= ARGV[2] or (tomb or '') ~= ARGV[3] then
-  return 0
+local written = {}
+for i = 0, (#KEYS - 2) / ${KEYS_PER_TEA} - 1 do
+  local k = 2 + ${KEYS_PER_TEA} * i
+  local a = ${ARGS_PER_TEA} * i
+  local cur = redis.call('HMGET', KEYS[k + 1], 'choices', 'clocks')
+  local tomb = redis.call('GET', KEYS[k + 2])
+  if (cur[1] or '') ~= ARGV[a + 1] or (cur[2] or '') ~= ARGV[a + 2] or (tomb or '') ~= ARGV[a + 3] then
+    written[i + 1] = 0
+  else
+    if ARGV[a + 6] == '' then
+      redis.call('DEL', KEYS[k + 1])
+    else
+      redis.call('HSET', KEYS[k + 1], 'rating', ARGV[a + 4], 'choices', ARGV[a + 5], 'clocks', ARGV[a + 6])
+    end
+    if ARGV[a + 7] ~= '' then
+      redis.call('SET', KEYS[k + 2], ARGV[a + 7])
+    end
+    redis.call('HINCRBY', KEYS[1], ARGV[a + 8], ARGV[a + 9])
+    redis.call('HINCRBY', KEYS[2], ARGV[a + 8], ARGV[a + 10])
+    redis.call('SADD', KEYS[k + 3], ARGV[a + 11])
+    written[i + 1] = 1
+  end
 end
-if ARGV[6] == '' then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('HSET', KEYS[1], 'rating', ARGV[4], 'choices', ARGV[5], 'clocks', ARGV[6])
-end
-if ARGV[7] ~= '' then
-  redis.call('SET', KEYS[2], ARGV[7])
-end
-redis.call('HINCRBY', KEYS[3], ARGV[8], ARGV[9])
-redis.call('HINCRBY', KEYS[4], ARGV[8], ARGV[10])
-redis.call('SADD', KEYS[5], ARGV[11])
-return 1
+return written
 `;
 
 interface Raw {
@@ -68,8 +81,18 @@ interface Raw {
 }
 
 type RedisWithCas = Redis & {
-  teaCompareAndSet(...keysThenArgs: string[]): Promise<number>;
+  /** numberOfKeys, then the keys, then the arguments: see COMPARE_AND_SET. */
+  teaCompareAndSet(...numKeysKeysThenArgs: (string | number)[]): Promise<number[]>;
 };
+
+/** One tea's compare-and-set: what it was merged against, and what to write. */
+interface PlannedWrite {
+  tea: string;
+  raw: Raw;
+  before: TeaState;
+  after: TeaState;
+  next: ReturnType<typeof encode>;
+}
 
 const SUM0 = 'ae:sum0';
 const SUM1 = 'ae:sum1';
@@ -77,6 +100,11 @@ const BUILT = 'ae:built';
 const bucketKey = (bucket: number) => `ae:teas:${bucket}`;
 
 export class CorruptValueError extends Error {}
+
+/** A failure that belongs to one tea's stored value (corrupt, or a key of the wrong Redis type), not to Redis as a whole. */
+function isTeaValueError(e: unknown): boolean {
+  return e instanceof CorruptValueError || e instanceof ReplyError;
+}
 
 /** JSON.parse, but a value that is not JSON is a CorruptValueError naming the key. */
 function parseStored(text: string, key: string, field: string): unknown {
@@ -136,7 +164,7 @@ export class RedisTeaStore implements TeaStore {
   }
 
   constructor(redis: Redis) {
-    redis.defineCommand('teaCompareAndSet', { numberOfKeys: 5, lua: COMPARE_AND_SET });
+    redis.defineCommand('teaCompareAndSet', { lua: COMPARE_AND_SET });
     this.redis = redis as RedisWithCas;
   }
 
@@ -161,39 +189,119 @@ export class RedisTeaStore implements TeaStore {
   }
 
   update(tea: string, change: (state: TeaState) => TeaState): Promise<UpdateResult> {
-    return this.mutex.run(tea, async () => {
-      let remembered = this.remembered.get(tea);
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const raw = remembered?.raw ?? (await this.loadRaw(tea));
-        const before = remembered?.state ?? decode(tea, raw);
-        const after = change(before);
-        if (after === before) {
-          // Nothing to write. A remembered value may be out of date, so only Redis's own says "unchanged".
-          if (remembered) {
-            remembered = undefined;
-            continue;
-          }
+    return this.mutex.run(tea, () => this.updateHeld(tea, change));
+  }
+
+  /**
+   * One compare-and-set for the whole batch, against remembered or freshly
+   * read values. A tea whose write lost a race, or whose remembered value
+   * says "nothing to write" (which only Redis's own value may say), then
+   * takes update()'s path; that is rare, as this process is normally its
+   * Redis's only writer.
+   */
+  updateMany(changes: Iterable<TeaChange>): Promise<SkippedTea[]> {
+    const byTea = new Map<string, (state: TeaState) => TeaState>();
+    for (const [tea, change] of changes) {
+      const earlier = byTea.get(tea);
+      byTea.set(tea, earlier ? (state) => change(earlier(state)) : change);
+    }
+    if (byTea.size === 0) return Promise.resolve([]);
+    return this.mutex.runAll(byTea.keys(), async () => {
+      const skipped: SkippedTea[] = [];
+      const teas = [...byTea.keys()];
+      const known = teas.map((tea) => this.remembered.get(tea));
+      const skip = (tea: string) => (e: unknown) => {
+        if (!isTeaValueError(e)) throw e;
+        skipped.push({ tea, error: e as Error });
+        return null;
+      };
+      const raws = await Promise.all(teas.map((tea, k) => known[k]?.raw ?? this.loadRaw(tea).catch(skip(tea))));
+      const planned: PlannedWrite[] = [];
+      const retry: string[] = [];
+      teas.forEach((tea, k) => {
+        const raw = raws[k];
+        if (raw === null) return;
+        const remembered = known[k];
+        let before: TeaState;
+        try {
+          before = remembered?.state ?? decode(tea, raw);
+        } catch (e) {
+          skip(tea)(e);
+          return;
+        }
+        const after = byTea.get(tea)!(before);
+        if (after !== before) {
+          planned.push({ tea, raw, before, after, next: encode(after) });
+        } else if (remembered) {
+          this.remember(tea, null); // only Redis's own value may say "nothing to write"
+          retry.push(tea);
+        } else {
           this.remember(tea, { raw, state: before });
-          return { before, after };
         }
-        const next = encode(after);
-        const bucket = bucketOf(tea);
-        const [d0, d1] = digestDelta(tea, before, after);
-        const written = await this.redis.teaCompareAndSet(
-          ratingKey(tea), tombstoneKey(tea), SUM0, SUM1, bucketKey(bucket),
-          raw.choices, raw.clocks, raw.tombstone,
-          next.rating, next.choices, next.clocks, next.tombstone,
-          String(bucket), String(d0), String(d1), tea,
-        );
-        if (written === 1) {
-          this.remember(tea, { raw: { choices: next.choices, clocks: next.clocks, tombstone: next.tombstone || raw.tombstone }, state: after });
-          return { before, after };
+      });
+      const written = await this.compareAndSet(planned);
+      planned.forEach((write, k) => {
+        if (written[k]) {
+          this.rememberWritten(write);
+        } else {
+          this.remember(write.tea, null); // what it was merged against is not what Redis holds
+          retry.push(write.tea);
         }
-        remembered = undefined;
-        this.remember(tea, null);
-      }
-      throw new Error(`gave up updating ${ratingKey(tea)} after ${MAX_ATTEMPTS} conflicting writes`);
+      });
+      await Promise.all(retry.map((tea) => this.updateHeld(tea, byTea.get(tea)!).catch(skip(tea))));
+      return skipped;
     });
+  }
+
+  /** update(), for a caller that holds the tea's mutex. */
+  private async updateHeld(tea: string, change: (state: TeaState) => TeaState): Promise<UpdateResult> {
+    let remembered = this.remembered.get(tea);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const raw = remembered?.raw ?? (await this.loadRaw(tea));
+      const before = remembered?.state ?? decode(tea, raw);
+      const after = change(before);
+      if (after === before) {
+        // Nothing to write. A remembered value may be out of date, so only Redis's own says "unchanged".
+        if (remembered) {
+          remembered = undefined;
+          continue;
+        }
+        this.remember(tea, { raw, state: before });
+        return { before, after };
+      }
+      const write = { tea, raw, before, after, next: encode(after) };
+      const [written] = await this.compareAndSet([write]);
+      if (written) {
+        this.rememberWritten(write);
+        return { before, after };
+      }
+      remembered = undefined;
+      this.remember(tea, null);
+    }
+    throw new Error(`gave up updating ${ratingKey(tea)} after ${MAX_ATTEMPTS} conflicting writes`);
+  }
+
+  /** Per write, whether it happened (true) or lost a race with another writer (false), in one round trip. */
+  private async compareAndSet(writes: readonly PlannedWrite[]): Promise<boolean[]> {
+    if (writes.length === 0) return [];
+    const keys: string[] = [SUM0, SUM1];
+    const args: string[] = [];
+    for (const { tea, raw, before, after, next } of writes) {
+      const bucket = bucketOf(tea);
+      const [d0, d1] = digestDelta(tea, before, after);
+      keys.push(ratingKey(tea), tombstoneKey(tea), bucketKey(bucket));
+      args.push(
+        raw.choices, raw.clocks, raw.tombstone,
+        next.rating, next.choices, next.clocks, next.tombstone,
+        String(bucket), String(d0), String(d1), tea,
+      );
+    }
+    const written = await this.redis.teaCompareAndSet(keys.length, ...keys, ...args);
+    return written.map((w) => w === 1);
+  }
+
+  private rememberWritten({ tea, raw, after, next }: PlannedWrite): void {
+    this.remember(tea, { raw: { choices: next.choices, clocks: next.clocks, tombstone: next.tombstone || raw.tombstone }, state: after });
   }
 
   async bucketSums(): Promise<Words[]> {

@@ -297,9 +297,9 @@ export class Replica {
 
   /**
    * Merge a batch of gossip messages (JSON texts) and forward them, unchanged
-   * (the very text) and in order. The merges run concurrently (the store
-   * keeps one tea's updates in arrival order), so a batch costs a few
-   * pipelined Redis round trips rather than two per message. Returns how
+   * (the very text) and in order. The store merges the whole batch in one
+   * step (one Redis call for the lot rather than one per message: measured,
+   * the per-command cost was a fifth of applying a tuple). Returns how
    * many were applied; malformed messages and those back at their primary
    * are dropped.
    */
@@ -328,12 +328,11 @@ export class Replica {
       tuples.push(parsed.value);
       texts.push(text);
     }
-    await Promise.all(
-      tuples.map((tuple) => {
-        const incoming = stateOfTuple(tuple);
-        return this.store.update(tuple.key, (state) => mergeState(state, incoming));
-      }),
-    );
+    // A tea whose stored value is corrupt cannot take the merge: say so and pass its tuple on
+    // regardless (the other replicas can apply it); holding the batch back would stop all gossip
+    // through this DB. A store that cannot be reached rejects, and the batch comes back.
+    const skipped = await this.store.updateMany(tuples.map((tuple) => [tuple.key, (state) => mergeState(state, stateOfTuple(tuple))]));
+    for (const { tea, error } of skipped) this.log.warn(`could not merge gossip about ${JSON.stringify(tea)} on ${this.inbox}: ${error.message}`);
     await Promise.all(texts.map((text) => this.publish(text, true)));
     // With the timer on, a full digest waits for its tick (see publish()); but a drain is
     // already one batch, so its tuples travel on at once and do not wait a tick at every hop.

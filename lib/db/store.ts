@@ -10,6 +10,13 @@ export interface UpdateResult {
   after: TeaState;
 }
 
+export type TeaChange = readonly [tea: string, change: (state: TeaState) => TeaState];
+
+export interface SkippedTea {
+  tea: string;
+  error: Error;
+}
+
 export interface Entry {
   tea: string;
   state: TeaState;
@@ -23,6 +30,15 @@ export interface TeaStore {
    * `change` returns its argument unchanged nothing is written.
    */
   update(tea: string, change: (state: TeaState) => TeaState): Promise<UpdateResult>;
+  /**
+   * update() for many teas at once: the changes of one tea apply in the
+   * order given, each as update() would. A batch of gossip comes this way,
+   * so the Redis store can write it in one round trip instead of one each.
+   * A tea whose stored value cannot be read (corrupt) is left alone and
+   * named in the result, and the rest are written; any other failure (the
+   * store unreachable) rejects.
+   */
+  updateMany(changes: Iterable<TeaChange>): Promise<SkippedTea[]>;
   /** Per anti-entropy bucket, the sums of the digests of the teas held there. */
   bucketSums(): Promise<Words[]>;
   /** Every tea of one anti-entropy bucket, deleted ones (tombstone only) included. */
@@ -42,6 +58,11 @@ export class MemoryTeaStore implements TeaStore {
     const after = change(before);
     if (after !== before) this.teas.set(tea, after);
     return { before, after };
+  }
+
+  async updateMany(changes: Iterable<TeaChange>): Promise<SkippedTea[]> {
+    for (const [tea, change] of changes) await this.update(tea, change);
+    return [];
   }
 
   async bucketSums(): Promise<Words[]> {

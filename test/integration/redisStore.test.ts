@@ -11,7 +11,9 @@ import { Cluster } from '../../lib/cluster/cluster';
 import { Managed } from '../../lib/cluster/processes';
 import { Clock, makeClock } from '../../lib/core/clock';
 import { EMPTY, TeaState, Version, deleteAll, mergeVersion, rating } from '../../lib/core/versions';
+import { normalize } from '../../lib/core/antiEntropy';
 import { RedisTeaStore, ratingKey, tombstoneKey } from '../../lib/db/redisStore';
+import { MemoryTeaStore, TeaChange } from '../../lib/db/store';
 import { isAlive, stopTracked, track } from '../support/cluster';
 import { PORT_BLOCKS, TestLayout, claimTestLayout } from '../support/layout';
 
@@ -65,6 +67,20 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
   beforeEach(async function () {
     await raw.flushall();
   });
+
+  /** Another writer of this Redis, as a separate process: it can strike between a store's read and its compare-and-set. */
+  const rivalWrites = (...args: string[]) => execFileSync('redis-cli', ['-h', layout.host, '-p', String(port), ...args]);
+
+  /** A change that adds 3 @ {c:1}; on its first call a rival first rewrites `tea` to [1 @ {a:1}, 2 @ {b:1}]. */
+  function racedChange(tea: string) {
+    let calls = 0;
+    const change = (state: TeaState) => {
+      calls++;
+      if (calls === 1) rivalWrites('HSET', ratingKey(tea), 'rating', '1.5', 'choices', '[1,2]', 'clocks', '[{"a":1},{"b":1}]');
+      return mergeVersion(state, v(3, { c: 1 }));
+    };
+    return { change, calls: () => calls };
+  }
 
   it('stores a tea as the SPEC hash /rating/<tea> with fields rating, choices, clocks (JSON)', async function () {
     await store.update('zoo', put(v(10, { c4: 100 })));
@@ -190,18 +206,9 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
     // The other writer strikes deterministically: between this store's read
     // and its compare-and-set, a separate redis-cli process rewrites the tea.
     await store.update('race', put(v(1, { a: 1 })));
-    let calls = 0;
-    const { after } = await store.update('race', (state) => {
-      calls++;
-      if (calls === 1) {
-        execFileSync('redis-cli', [
-          '-h', layout.host, '-p', String(port), 'HSET', ratingKey('race'),
-          'rating', '1.5', 'choices', '[1,2]', 'clocks', '[{"a":1},{"b":1}]',
-        ]);
-      }
-      return mergeVersion(state, v(3, { c: 1 }));
-    });
-    expect(calls).to.equal(2);
+    const raced = racedChange('race');
+    const { after } = await store.update('race', raced.change);
+    expect(raced.calls()).to.equal(2);
     expect(after.versions.map((x) => x.choice)).to.deep.equal([1, 2, 3]);
     const hash = await raw.hgetall(ratingKey('race'));
     expect(JSON.parse(hash.choices)).to.deep.equal([1, 2, 3]);
@@ -215,7 +222,7 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
     await store.update('race2', (state) => {
       calls++;
       if (calls === 1) {
-        execFileSync('redis-cli', ['-h', layout.host, '-p', String(port), 'SET', tombstoneKey('race2'), '{"a":5,"c":9}']);
+        rivalWrites('SET', tombstoneKey('race2'), '{"a":5,"c":9}');
       }
       return mergeVersion(state, v(3, { c: 1 }));
     });
@@ -223,6 +230,118 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
     expect(calls).to.equal(2);
     expect(JSON.parse((await raw.hget(ratingKey('race2'), 'choices'))!)).to.deep.equal([1]);
     expect(await raw.get(tombstoneKey('race2'))).to.equal('{"a":5,"c":9}');
+  });
+
+  describe('updateMany (a batch of gossip)', function () {
+    const sums = async (s: { bucketSums(): Promise<readonly (readonly [number, number])[]> }) =>
+      (await s.bucketSums()).map(([a, b]) => [normalize(a), normalize(b)]);
+
+    it('writes the whole batch with one compare-and-set; changes of one tea apply in order; the index matches', async function () {
+      await store.update('b', put(v(1, { a: 1 })));
+      const changes: TeaChange[] = [
+        ['a', put(v(1, { x: 1 }))],
+        ['b', put(v(2, { b: 1 }))],
+        ['a', put(v(2, { x: 2 }))], // supersedes a's first
+        ['c', put(v(3, { c: 1 }))],
+        ['c', deleteAll],
+        ['d', put(v(4, { d: 1 }))],
+      ];
+      const before = await casCalls();
+      await store.updateMany(changes);
+      expect(await casCalls(), 'compare-and-set calls').to.equal(before + 1);
+      const memory = new MemoryTeaStore();
+      await memory.update('b', put(v(1, { a: 1 })));
+      for (const [tea, change] of changes) await memory.update(tea, change);
+      for (const tea of ['a', 'b', 'c', 'd']) expect(exact(await store.load(tea)), tea).to.equal(exact(await memory.load(tea)));
+      expect(JSON.parse((await raw.hget(ratingKey('a'), 'choices'))!)).to.deep.equal([2]);
+      expect(await raw.exists(ratingKey('c'))).to.equal(0);
+      expect(await raw.get(tombstoneKey('c'))).to.equal('{"c":1}');
+      expect(await sums(store)).to.deep.equal(await sums(memory));
+    });
+
+    it('an empty batch, or one that changes nothing, writes nothing', async function () {
+      await store.update('same', put(v(5, { a: 3 })));
+      const before = await casCalls();
+      await store.updateMany([]);
+      await store.updateMany([['same', put(v(1, { a: 1 }))]]); // older: nothing to write
+      expect(await casCalls()).to.equal(before);
+      expect((await store.load('same')).versions.map((x) => x.choice)).to.deep.equal([5]);
+    });
+
+    it('a tea rewritten behind its back loses its compare-and-set and is re-merged; the rest of the batch is written', async function () {
+      await store.update('race', put(v(1, { a: 1 })));
+      const raced = racedChange('race');
+      await store.updateMany([
+        ['calm', put(v(7, { q: 1 }))],
+        ['race', raced.change],
+      ]);
+      expect(raced.calls()).to.equal(2);
+      expect(JSON.parse((await raw.hget(ratingKey('race'), 'choices'))!)).to.deep.equal([1, 2, 3]);
+      expect(JSON.parse((await raw.hget(ratingKey('calm'), 'choices'))!)).to.deep.equal([7]);
+    });
+
+    it('"nothing to write" against a remembered value is checked against Redis before it is believed', async function () {
+      await store.update('stale', put(v(1, { a: 1 })));
+      // Another writer replaces the value; this store still remembers {a:1} alone.
+      rivalWrites('HSET', ratingKey('stale'), 'rating', '2', 'choices', '[2]', 'clocks', '[{"b":1}]');
+      await store.updateMany([['stale', put(v(1, { a: 1 }))]]);
+      expect(JSON.parse((await raw.hget(ratingKey('stale'), 'clocks'))!)).to.deep.equal([{ b: 1 }, { a: 1 }]);
+    });
+
+    it('a tea with a corrupt value or a key of the wrong type is named and left alone; the rest of the batch is written', async function () {
+      await raw.hset(ratingKey('corrupt'), 'rating', '1', 'choices', '[1]', 'clocks', 'not json');
+      await raw.set(ratingKey('wrongtype'), 'just a string');
+      const skipped = await store.updateMany([
+        ['before', put(v(1, { a: 1 }))],
+        ['corrupt', put(v(2, { a: 1 }))],
+        ['wrongtype', put(v(3, { a: 1 }))],
+        ['after', put(v(4, { a: 1 }))],
+      ]);
+      expect(skipped.map((s) => s.tea)).to.have.members(['corrupt', 'wrongtype']);
+      expect(skipped.find((s) => s.tea === 'corrupt')!.error.message).to.include(ratingKey('corrupt'));
+      expect(skipped.find((s) => s.tea === 'wrongtype')!.error.message).to.match(/WRONGTYPE/);
+      expect(await raw.hget(ratingKey('corrupt'), 'clocks')).to.equal('not json');
+      expect(await raw.get(ratingKey('wrongtype'))).to.equal('just a string');
+      expect((await store.load('before')).versions.map((x) => x.choice)).to.deep.equal([1]);
+      expect((await store.load('after')).versions.map((x) => x.choice)).to.deep.equal([4]);
+    });
+
+    it('an unreachable Redis rejects the batch (so the gossip is not acknowledged)', async function () {
+      const redis = new Redis({ host: layout.host, port: 1, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+      redis.on('error', () => undefined);
+      const unreachable = new RedisTeaStore(redis);
+      const e = await unreachable.updateMany([['x', put(v(1, { a: 1 }))]]).then(() => null, (err: Error) => err);
+      expect(e).to.be.instanceOf(Error);
+      await unreachable.close();
+    });
+
+    it('equals the pure merge, and keeps the same index, for random batches over a few teas (property)', async function () {
+      const teas = ['p', 'q', 'r'];
+      const arbClock = fc
+        .array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 3 })), { maxLength: 3 })
+        .map((entries) => makeClock(entries));
+      const arbChange = fc.tuple(
+        fc.constantFrom(...teas),
+        fc.oneof(
+          { weight: 6, arbitrary: fc.tuple(fc.integer({ min: 0, max: 10 }), arbClock).map(([choice, c]) => put({ choice, clock: c })) },
+          { weight: 1, arbitrary: fc.constant(deleteAll) },
+        ),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.array(arbChange, { maxLength: 8 }), { minLength: 1, maxLength: 5 }), async (batches) => {
+          await raw.flushall();
+          const fresh = newStore(); // nothing remembered from earlier runs
+          const memory = new MemoryTeaStore();
+          for (const batch of batches) {
+            await fresh.updateMany(batch);
+            for (const [tea, change] of batch) await memory.update(tea, change);
+          }
+          for (const tea of teas) expect(exact(await fresh.load(tea)), tea).to.equal(exact(await memory.load(tea)));
+          expect(await sums(fresh)).to.deep.equal(await sums(memory));
+        }),
+        { numRuns: 40, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
+      );
+    });
   });
 
   describe('a corrupt value in Redis is a clear error, not a crash', function () {

@@ -8,7 +8,7 @@ import { Clock, canonicalKey } from '../../lib/core/clock';
 import { EMPTY, TeaState, Version, holds, mergeState, mergeTombstone, mergeVersion, rating } from '../../lib/core/versions';
 import { GossipTuple } from '../../lib/core/wire';
 import { Replica } from '../../lib/db/replica';
-import { MemoryTeaStore } from '../../lib/db/store';
+import { MemoryTeaStore, SkippedTea, TeaChange } from '../../lib/db/store';
 import { silentLogger } from '../../lib/log';
 import { Leased, LocalQueue } from '../../lib/queue/transport';
 import { canonical, clockArb, fromJson, smallChoiceArb } from './helpers';
@@ -388,6 +388,45 @@ describe('db/Replica gossip (in memory)', () => {
     expect([...stores[1].teas.keys()]).to.deep.equal(['t']);
     expect(await takeAll(queue, 'db1'), 'only the good tuple is forwarded').to.deep.equal([good]);
     await expectQueueEmpty(queue);
+  });
+
+  it('a tea its store cannot merge (a corrupt stored value) is logged and forwarded; the rest of the batch is applied and acknowledged', async () => {
+    const queue = new FlakyQueue();
+    const warnings: string[] = [];
+    const log = { ...silentLogger, warn: (m: string) => warnings.push(m) };
+    class CorruptOnBad extends MemoryTeaStore {
+      override async updateMany(changes: Iterable<TeaChange>): Promise<SkippedTea[]> {
+        const all = [...changes];
+        await super.updateMany(all.filter(([tea]) => tea !== 'bad'));
+        return all.some(([tea]) => tea === 'bad') ? [{ tea: 'bad', error: new Error('/rating/bad holds an invalid value') }] : [];
+      }
+    }
+    const store = new CorruptOnBad();
+    const replica = new Replica({ id: 1, ndb: 3, digestLength: 1, store, queue, log });
+    const bad = tupleMessage('db0', 'bad', stateOf(v(1, '{"a":1}')));
+    const good = tupleMessage('db0', 'good', stateOf(v(2, '{"a":1}')));
+    await enqueue(queue, 'db0', [bad, good]);
+    await replica.drain();
+    expect([...store.teas.keys()]).to.deep.equal(['good']);
+    expect(warnings.join('\n')).to.match(/could not merge gossip about "bad" on db0: \/rating\/bad holds an invalid value/);
+    expect(await takeAll(queue, 'db1'), 'both travel on').to.deep.equal([bad, good]);
+    await expectQueueEmpty(queue); // acknowledged: nothing comes back
+  });
+
+  it('a store that cannot be reached leaves the batch unacknowledged, to come back', async () => {
+    const queue = new FlakyQueue();
+    class Unreachable extends MemoryTeaStore {
+      override async updateMany(): Promise<SkippedTea[]> {
+        throw new Error('connect ECONNREFUSED');
+      }
+    }
+    const replica = new Replica({ id: 1, ndb: 3, digestLength: 1, store: new Unreachable(), queue, log: silentLogger });
+    await enqueue(queue, 'db0', [tupleMessage('db0', 't', stateOf(v(1, '{"a":1}')))]);
+    expect(await replica.drain()).to.equal(0);
+    expect(await takeAll(queue, 'db1'), 'nothing forwarded').to.deep.equal([]);
+    expect(await queue.store.waiting('db0'), 'still leased, not acknowledged').to.equal(0);
+    const counts = await queue.store.clear();
+    expect(counts.db0, 'the leased message is still held by the queue').to.equal(1);
   });
 
   it('concurrent writes of concurrent clocks to one DB never lose a pair', async () => {
