@@ -80,3 +80,18 @@ export function cpuBetween(a: CpuSample, b: CpuSample, requests: number): CpuUse
     serverUsPerRequest: requests > 0 ? (servers * 1e6) / requests : NaN,
   };
 }
+
+/** CpuUse over several windows of `seconds` with `requests` each: cores weighted by time, CPU per request by requests. */
+export function mergeCpu(parts: readonly { cpu: CpuUse; seconds: number; requests: number }[]): CpuUse | undefined {
+  if (parts.length === 0) return undefined;
+  const seconds = parts.reduce((n, p) => n + p.seconds, 0);
+  const requests = parts.reduce((n, p) => n + p.requests, 0);
+  const cores = (f: (c: CpuUse) => number) => parts.reduce((n, p) => n + f(p.cpu) * p.seconds, 0) / seconds;
+  return {
+    serverCores: cores((c) => c.serverCores),
+    loadGeneratorCores: cores((c) => c.loadGeneratorCores),
+    otherCores: cores((c) => c.otherCores),
+    machineCores: parts[0].cpu.machineCores,
+    serverUsPerRequest: requests > 0 ? parts.reduce((n, p) => n + (Number.isFinite(p.cpu.serverUsPerRequest) ? p.cpu.serverUsPerRequest * p.requests : 0), 0) / requests : NaN,
+  };
+}

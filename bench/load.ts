@@ -126,6 +126,41 @@ function summarize(samples: Float64Array): Latency {
   };
 }
 
+/** Each phase result's latency samples (ms), kept out of the result itself so they stay out of the JSON: for mergePhases. */
+const samplesOf = new WeakMap<PhaseResult, Float64Array>();
+
+/**
+ * One result from the slices of a phase (bench/run.ts interleaves the two
+ * systems' slices): counts and seconds add up, latency percentiles come from
+ * all the slices' samples, per-request figures are weighted by requests.
+ * CPU, Redis and catch-up figures are the caller's to combine.
+ */
+export function mergePhases(label: string, parts: readonly PhaseResult[]): PhaseResult {
+  const all = parts.map((p) => samplesOf.get(p) ?? new Float64Array(0));
+  const samples = new Float64Array(all.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of all) {
+    samples.set(a, at);
+    at += a.length;
+  }
+  const sum = (f: (p: PhaseResult) => number) => parts.reduce((n, p) => n + f(p), 0);
+  const ok = sum((p) => p.ok);
+  const seconds = sum((p) => p.seconds);
+  const merged: PhaseResult = {
+    label,
+    concurrency: parts[0]?.concurrency ?? 0,
+    seconds,
+    ok,
+    errors: sum((p) => p.errors),
+    errorSamples: parts.flatMap((p) => p.errorSamples).slice(0, 5),
+    throughput: seconds > 0 ? ok / seconds : NaN,
+    latencyMs: summarize(samples),
+    loadCpuUsPerRequest: ok ? sum((p) => (Number.isFinite(p.loadCpuUsPerRequest) ? p.loadCpuUsPerRequest * p.ok : 0)) / ok : NaN,
+  };
+  samplesOf.set(merged, samples);
+  return merged;
+}
+
 export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
   const t0 = performance.now();
   const from = t0 + o.warmupMs;
@@ -197,7 +232,7 @@ export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
   const cpu = cpuUsed as unknown as NodeJS.CpuUsage;
   const seconds = o.durationMs / 1000;
   o.onTick?.(1, ok, errors);
-  return {
+  const result: PhaseResult = {
     label: o.label,
     concurrency: o.concurrency,
     seconds,
@@ -208,6 +243,8 @@ export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
     latencyMs: summarize(samples.subarray(0, ok)),
     loadCpuUsPerRequest: ok ? (cpu.user + cpu.system) / ok : NaN,
   };
+  samplesOf.set(result, samples.slice(0, ok));
+  return result;
 }
 
 /** Send exactly `total` requests with `concurrency` clients (for priming data); returns the failures. */

@@ -1,7 +1,7 @@
 /**
  * npm run bench: the tea store against the least work its architecture can
  * do (bench/baseline/), measured in the same run with the same load
- * generator, one system at a time. See bench/README.md for what each phase
+ * generator, in alternating slices. See bench/README.md for what each phase
  * measures; `npm run bench -- --help` for the flags.
  *
  * Writes var/bench/results-<time>.json and .html, and var/bench/latest.json
@@ -18,9 +18,9 @@ import { loadDefaults, projectRoot } from '../lib/server/boot';
 import { renderHtml } from './chart';
 import { clientKinds } from './clientKinds';
 import { DEFAULT_HTTP_CLIENT } from '../lib/net/httpClient';
-import { CpuSample, cpuBetween, sampleCpu } from './cpu';
+import { CpuSample, cpuBetween, mergeCpu, sampleCpu } from './cpu';
 import { runClientBench } from './httpClients';
-import { Op, PhaseResult, nodeHttpSender, runCount, runPhase } from './load';
+import { Op, PhaseResult, mergePhases, nodeHttpSender, runCount, runPhase } from './load';
 import { formatProfile, summarizeProfiles } from './profileSummary';
 import { Progress } from './progress';
 import { buildSummary, formatSummary } from './report';
@@ -34,6 +34,10 @@ type Phase = (typeof PHASES)[number];
 
 /** Teas the latency and throughput phases write and read: all written once during the warm-up. */
 const MAIN_TEAS = 1000;
+/** Slices per paired phase: enough to cancel a drift in the machine's load (A B B A A B B A), few enough that each slice runs a second or more. */
+const PHASE_SLICES = 4;
+/** Warm-up before each slice after the system's first: connections and JIT are warm by then, the load just needs to reach its steady state. */
+const SLICE_WARMUP_MS = 300;
 
 function parseArgs(): Options {
   const kinds = clientKinds();
@@ -122,7 +126,8 @@ async function main(): Promise<void> {
     },
     options: opts,
     notes: [
-      'One system runs at a time (baseline, then store), with the same in-process load generator: node:http, keep-alive agent, closed loop.',
+      `Latency, throughput and replication phases: both systems run at once, and each phase alternates between them in ${PHASE_SLICES} slices per system (A B B A ...), so both meet the same drift in the machine's load; a system's slices are merged. The scale phase runs one system at a time. Same in-process load generator for both: node:http, keep-alive agent, closed loop.`,
+      'Sustained PUT (store): ok / (measured seconds + the replication catch-up after a slice, on average), as if the slices were one load followed by one catch-up.',
       `Latency and throughput phases use ${MAIN_TEAS} teas, each written once through the LB during the warm-up; every PUT carries a fresh clock {"bench": n}.`,
       'Scale phase: teas are written straight into Redis in the layout of SPEC.md (hash /rating/<tea>: rating, choices, clocks) with pipelines, ' +
         'on every Redis for the store (every DB holds every tea) and on the owner\'s Redis for the baseline; then PUTs and strong GETs of random loaded teas go through the LB.',
@@ -136,14 +141,22 @@ async function main(): Promise<void> {
   progress.log(header);
   progress.log(`machine: ${results.meta.cpus} x ${results.meta.cpuModel}, load average ${results.meta.loadAverageStart.map((x) => x.toFixed(2)).join(' ')}`);
 
-  const phase = async (label: string, concurrency: number, next: (k: number) => Op, sys: System): Promise<PhaseResult> => {
+  interface Slice {
+    durationMs: number;
+    warmupMs: number;
+    /** Leave the summary line to the caller, who merges the slices. */
+    quiet: boolean;
+  }
+  const wholePhase: Slice = { durationMs, warmupMs, quiet: false };
+
+  const phase = async (label: string, concurrency: number, next: (k: number) => Op, sys: System, slice: Slice = wholePhase): Promise<PhaseResult> => {
     const sender = nodeHttpSender(sys.lbUrl, concurrency);
     const pids = sys.processes().map((p) => p.pid).filter((p): p is number => p !== undefined);
     const samples: (CpuSample | null)[] = [];
     const commands: Promise<number[]>[] = [];
     try {
       const r = await runPhase({
-        label, concurrency, warmupMs, durationMs, next, send: sender.send, onTick: progress.phase(label),
+        label, concurrency, warmupMs: slice.warmupMs, durationMs: slice.durationMs, next, send: sender.send, onTick: progress.phase(label),
         onWindow: () => {
           samples.push(sampleCpu(pids));
           commands.push(redisCommandsProcessed(sys).catch(() => []));
@@ -154,18 +167,61 @@ async function main(): Promise<void> {
       if (sys.settle && label.includes('PUT')) {
         r.catchUpSeconds = await sys.settle();
         r.sustainedThroughput = r.ok / (r.seconds + r.catchUpSeconds);
-        progress.log(`  ${''.padEnd(40)} replication caught up ${r.catchUpSeconds.toFixed(2)} s after the load: ${r.sustainedThroughput.toFixed(0)} writes/s sustained`);
+        if (!slice.quiet) progress.log(`  ${''.padEnd(40)} replication caught up ${r.catchUpSeconds.toFixed(2)} s after the load: ${r.sustainedThroughput.toFixed(0)} writes/s sustained`);
       }
       const [c0, c1] = await Promise.all(commands);
       if (r.ok > 0 && c0?.length && c1?.length === c0.length) {
         r.redisCommandsPerRequestByServer = sys.allRedisPorts.map((port, i) => ({ port, perRequest: (c1[i] - c0[i]) / r.ok }));
         r.redisCommandsPerRequest = r.redisCommandsPerRequestByServer.reduce((n, x) => n + x.perRequest, 0);
       }
-      progress.done(r);
+      if (!slice.quiet) progress.done(r);
       return r;
     } finally {
       sender.close();
     }
+  };
+
+  /**
+   * The same phase on every system in `systems` (the baseline and the store,
+   * both running), in PHASE_SLICES alternating slices (A B B A A B B A): on a
+   * shared machine the neighbours' load drifts over seconds, and a system
+   * measured a minute after the other met a different machine (one run saw
+   * the same PUT ratio anywhere from 0.38x to 0.65x). Slicing puts both under
+   * the same drift; the slices of each system are merged into one result.
+   */
+  const paired = async (what: string, concurrency: number, next: (k: number) => Op, systems: readonly System[]): Promise<PhaseResult[]> => {
+    const parts: PhaseResult[][] = systems.map(() => []);
+    const slice: Slice = { durationMs: durationMs / PHASE_SLICES, warmupMs: Math.min(warmupMs, SLICE_WARMUP_MS), quiet: true };
+    for (let k = 0; k < PHASE_SLICES; k++) {
+      const order = systems.map((_, i) => i);
+      if (k % 2 === 1) order.reverse();
+      for (const i of order) parts[i].push(await phase(`${systems[i].kind} ndb${systems[i].ndb} ${what}`, concurrency, next, systems[i], slice));
+    }
+    return parts.map((slices, i) => {
+      const sys = systems[i];
+      const r = mergePhases(`${sys.kind} ndb${sys.ndb} ${what}`, slices);
+      const cpu = slices.filter((x) => x.cpu).map((x) => ({ cpu: x.cpu!, seconds: x.seconds, requests: x.ok }));
+      if (cpu.length === slices.length) r.cpu = mergeCpu(cpu);
+      const withRedis = slices.filter((x) => x.redisCommandsPerRequestByServer);
+      if (withRedis.length === slices.length && r.ok > 0) {
+        r.redisCommandsPerRequestByServer = sys.allRedisPorts.map((port, j) => ({
+          port, perRequest: withRedis.reduce((n, x) => n + x.redisCommandsPerRequestByServer![j].perRequest * x.ok, 0) / r.ok,
+        }));
+        r.redisCommandsPerRequest = r.redisCommandsPerRequestByServer.reduce((n, x) => n + x.perRequest, 0);
+      }
+      if (slices.every((x) => x.catchUpSeconds !== undefined)) {
+        // As if the slices were one continuous load followed by one catch-up (a slice's, on average):
+        // the catch-up is mostly the pipeline's own delay (ticks and hops), which a slice pays once
+        // however long it is, so adding every slice's would charge that delay PHASE_SLICES times.
+        r.catchUpSeconds = slices.reduce((n, x) => n + x.catchUpSeconds!, 0) / slices.length;
+        r.sustainedThroughput = r.ok / (r.seconds + r.catchUpSeconds);
+      }
+      progress.done(r);
+      if (r.sustainedThroughput !== undefined) {
+        progress.log(`  ${''.padEnd(40)} replication caught up ${r.catchUpSeconds!.toFixed(2)} s after a slice, on average: ${r.sustainedThroughput.toFixed(0)} writes/s sustained`);
+      }
+      return r;
+    });
   };
 
   if (has('clients')) {
@@ -234,57 +290,95 @@ async function main(): Promise<void> {
     }
   };
 
-  const measureSystem = async (kind: 'store' | 'baseline'): Promise<SystemRun> => {
-    const sys = await start(kind, opts.ndb);
+  /** Start a system and warm it up (every main tea written once, replication settled). */
+  const startWarm = async (kind: 'store' | 'baseline', ndb: number): Promise<{ sys: System; run: SystemRun }> => {
+    const sys = await start(kind, ndb);
     try {
-      const run: SystemRun = { kind, ndb: opts.ndb, processes: sys.processes(), warmup: await warmUp(sys) };
-      const idle = await idleUse(sys);
-      run.idleServerCores = idle.cores;
-      run.idleRedisCommandsPerSecond = idle.redisCommandsPerSecond;
-      const tag = `${kind} ndb${opts.ndb}`;
+      const run: SystemRun = { kind, ndb, processes: sys.processes(), warmup: await warmUp(sys) };
+      return { sys, run };
+    } catch (e) {
+      await sys.stop();
+      throw e;
+    }
+  };
+
+  /** Latency and throughput: both systems running, every phase in alternating slices (paired()). */
+  const measurePaired = async (): Promise<{ baseline: SystemRun; store: SystemRun }> => {
+    const baseline = await startWarm('baseline', opts.ndb);
+    let store: { sys: System; run: SystemRun };
+    try {
+      store = await startWarm('store', opts.ndb);
+    } catch (e) {
+      await baseline.sys.stop();
+      throw e;
+    }
+    const both = [baseline, store];
+    const systems = both.map((x) => x.sys);
+    try {
+      for (const { sys, run } of both) {
+        const idle = await idleUse(sys);
+        run.idleServerCores = idle.cores;
+        run.idleRedisCommandsPerSecond = idle.redisCommandsPerSecond;
+      }
       if (has('latency')) {
-        run.latency = {
-          put: await phase(`${tag} PUT sequential`, 1, (k) => putOp(mainTea(k)), sys),
-          getStrong: await phase(`${tag} GET strong sequential`, 1, (k) => ({ method: 'GET', path: `/rating/${spread(k)}` }), sys),
-          getWeak: await phase(`${tag} GET weak sequential`, 1, (k) => ({ method: 'GET', path: `/rating/${spread(k)}?consistency=weak` }), sys),
+        const [put, getStrong, getWeak] = [
+          await paired('PUT sequential', 1, (k) => putOp(mainTea(k)), systems),
+          await paired('GET strong sequential', 1, (k) => ({ method: 'GET', path: `/rating/${spread(k)}` }), systems),
+          await paired('GET weak sequential', 1, (k) => ({ method: 'GET', path: `/rating/${spread(k)}?consistency=weak` }), systems),
+        ];
+        both.forEach(({ run }, i) => (run.latency = { put: put[i], getStrong: getStrong[i], getWeak: getWeak[i] }));
+      }
+      if (has('throughput')) {
+        const put = await paired(`PUT c=${c}`, c, (k) => putOp(mainTea(k)), systems);
+        const get = await paired(`GET c=${c}`, c, (k) => ({ method: 'GET', path: `/rating/${spread(k)}` }), systems);
+        both.forEach(({ run }, i) => (run.throughput = { put: put[i], get: get[i] }));
+      }
+      return { baseline: baseline.run, store: store.run };
+    } finally {
+      for (const sys of systems) await sys.stop();
+    }
+  };
+
+  /**
+   * Scale: one system at a time, since each tea count restarts its servers
+   * over freshly loaded Redis; what it shows, cost per operation as the data
+   * grows, is compared within a system.
+   */
+  const measureScale = async (kind: 'store' | 'baseline', earlier: SystemRun | undefined): Promise<SystemRun> => {
+    const { sys, run: fresh } = await startWarm(kind, opts.ndb);
+    const run = earlier ?? fresh;
+    const tag = `${kind} ndb${opts.ndb}`;
+    try {
+      // For each count: stop the DBs and the LB, wipe, write the teas straight into Redis, start
+      // the servers over that data (as after a restore: the store indexes it at start-up), measure.
+      run.scale = [];
+      for (const teas of opts.teas) {
+        await sys.stopServers();
+        await sys.wipe();
+        const empty = await redisUsedMemory(sys);
+        const t0 = Date.now();
+        const task = progress.task(`${tag} preload ${teas.toLocaleString('en-US')} teas`, teas);
+        await preload(sys, 0, teas, (done) => task.update(done));
+        const preloadSeconds = (Date.now() - t0) / 1000;
+        const t1 = Date.now();
+        await sys.startServers();
+        const startSeconds = (Date.now() - t1) / 1000;
+        task.end(`written into Redis in ${preloadSeconds.toFixed(1)} s; servers up in ${startSeconds.toFixed(1)} s`);
+        const idle = await idleUse(sys);
+        const rnd = () => scaleTea(Math.floor(Math.random() * teas));
+        const label = teas >= 1e6 ? `${teas / 1e6}M` : `${teas / 1e3}k`;
+        const put = await phase(`${tag} ${label} teas PUT c=${c}`, c, () => putOp(rnd()), sys);
+        const get = await phase(`${tag} ${label} teas GET c=${c}`, c, () => ({ method: 'GET', path: `/rating/${rnd()}` }), sys);
+        const used = await redisUsedMemory(sys);
+        const copies = kind === 'store' ? opts.ndb : 1;
+        const perTea = (used.reduce((a, b) => a + b, 0) - empty.reduce((a, b) => a + b, 0)) / teas;
+        const point: ScalePoint = {
+          teas, preloadSeconds, serverStartSeconds: startSeconds, idleServerCores: idle.cores, idleRedisCommandsPerSecond: idle.redisCommandsPerSecond, put, get, redisEmptyBytes: empty, redisUsedBytes: used,
+          redisBytesPerTea: perTea, redisBytesPerTeaCopy: perTea / copies, copies,
+          dbRssBytes: sys.dbPids().map(rssBytes), lbRssBytes: rssBytes(sys.lbPid()),
         };
-      }
-      if (has('throughput') || has('replication')) {
-        run.throughput = { put: await phase(`${tag} PUT c=${c}`, c, (k) => putOp(mainTea(k)), sys) };
-        if (has('throughput')) run.throughput.get = await phase(`${tag} GET c=${c}`, c, (k) => ({ method: 'GET', path: `/rating/${spread(k)}` }), sys);
-      }
-      if (has('scale')) {
-        // For each count: stop the DBs and the LB, wipe, write the teas straight into Redis, start
-        // the servers over that data (as after a restore: the store indexes it at start-up), measure.
-        run.scale = [];
-        for (const teas of opts.teas) {
-          await sys.stopServers();
-          await sys.wipe();
-          const empty = await redisUsedMemory(sys);
-          const t0 = Date.now();
-          const task = progress.task(`${tag} preload ${teas.toLocaleString('en-US')} teas`, teas);
-          await preload(sys, 0, teas, (done) => task.update(done));
-          const preloadSeconds = (Date.now() - t0) / 1000;
-          const t1 = Date.now();
-          await sys.startServers();
-          const startSeconds = (Date.now() - t1) / 1000;
-          task.end(`written into Redis in ${preloadSeconds.toFixed(1)} s; servers up in ${startSeconds.toFixed(1)} s`);
-          const idle = await idleUse(sys);
-          const rnd = () => scaleTea(Math.floor(Math.random() * teas));
-          const label = teas >= 1e6 ? `${teas / 1e6}M` : `${teas / 1e3}k`;
-          const put = await phase(`${tag} ${label} teas PUT c=${c}`, c, () => putOp(rnd()), sys);
-          const get = await phase(`${tag} ${label} teas GET c=${c}`, c, () => ({ method: 'GET', path: `/rating/${rnd()}` }), sys);
-          const used = await redisUsedMemory(sys);
-          const copies = kind === 'store' ? opts.ndb : 1;
-          const perTea = (used.reduce((a, b) => a + b, 0) - empty.reduce((a, b) => a + b, 0)) / teas;
-          const point: ScalePoint = {
-            teas, preloadSeconds, serverStartSeconds: startSeconds, idleServerCores: idle.cores, idleRedisCommandsPerSecond: idle.redisCommandsPerSecond, put, get, redisEmptyBytes: empty, redisUsedBytes: used,
-            redisBytesPerTea: perTea, redisBytesPerTeaCopy: perTea / copies, copies,
-            dbRssBytes: sys.dbPids().map(rssBytes), lbRssBytes: rssBytes(sys.lbPid()),
-          };
-          run.scale.push(point);
-          progress.log(`  ${`${tag} ${label} teas memory`.padEnd(40)} Redis ${Math.round(perTea)} B/tea over ${copies} cop${copies === 1 ? 'y' : 'ies'}, DB RSS ${(point.dbRssBytes.reduce((a, b) => a + b, 0) / 1024 / 1024).toFixed(1)} MB in all`);
-        }
+        run.scale.push(point);
+        progress.log(`  ${`${tag} ${label} teas memory`.padEnd(40)} Redis ${Math.round(perTea)} B/tea over ${copies} cop${copies === 1 ? 'y' : 'ies'}, DB RSS ${(point.dbRssBytes.reduce((a, b) => a + b, 0) / 1024 / 1024).toFixed(1)} MB in all`);
       }
       return run;
     } finally {
@@ -292,24 +386,30 @@ async function main(): Promise<void> {
     }
   };
 
-  const needCluster = has('latency') || has('throughput') || has('scale') || has('replication');
-  if (needCluster) {
-    results.baseline = await measureSystem('baseline');
-    results.store = await measureSystem('store');
+  if (has('latency') || has('throughput')) {
+    const runs = await measurePaired();
+    results.baseline = runs.baseline;
+    results.store = runs.store;
+  }
+  if (has('scale')) {
+    results.baseline = await measureScale('baseline', results.baseline);
+    results.store = await measureScale('store', results.store);
   }
   if (has('replication')) {
     results.replication = { ndb: opts.ndb };
     if (opts.ndb !== 1) {
-      for (const kind of ['baseline', 'store'] as const) {
-        const sys = await start(kind, 1);
+      const baseline = await startWarm('baseline', 1);
+      try {
+        const store = await startWarm('store', 1);
         try {
-          await warmUp(sys);
-          const r = await phase(`${kind} ndb1 PUT c=${c}`, c, (k) => putOp(mainTea(k)), sys);
-          if (kind === 'store') results.replication.storeNdb1 = r;
-          else results.replication.baselineNdb1 = r;
+          const [b, s1] = await paired(`PUT c=${c}`, c, (k) => putOp(mainTea(k)), [baseline.sys, store.sys]);
+          results.replication.baselineNdb1 = b;
+          results.replication.storeNdb1 = s1;
         } finally {
-          await sys.stop();
+          await store.sys.stop();
         }
+      } finally {
+        await baseline.sys.stop();
       }
     } else {
       results.replication.storeNdb1 = results.store?.throughput?.put;

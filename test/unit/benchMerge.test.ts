@@ -1,0 +1,51 @@
+/**
+ * The benchmark's merging of paired slices (bench/run.ts): a phase measured
+ * in slices must report what one phase over all of them would.
+ */
+import { expect } from 'chai';
+import { CpuUse, mergeCpu } from '../../bench/cpu';
+import { mergePhases, runPhase } from '../../bench/load';
+
+/** A slice whose requests each take `ms` (a fake sender: no sockets). */
+function slice(ms: number, durationMs: number) {
+  return runPhase({
+    label: `slice ${ms}`, concurrency: 1, warmupMs: 0, durationMs,
+    next: () => ({ method: 'GET', path: '/' }),
+    send: () => new Promise((resolve) => setTimeout(() => resolve(200), ms)),
+  });
+}
+
+describe('bench: merging paired slices', () => {
+  it('mergePhases adds counts and seconds, and takes percentiles over every slice\'s samples', async () => {
+    const fast = await slice(1, 150);
+    const slow = await slice(20, 150);
+    const merged = mergePhases('both', [fast, slow]);
+    expect(merged.ok).to.equal(fast.ok + slow.ok);
+    expect(merged.seconds).to.be.closeTo(0.3, 1e-9);
+    expect(merged.throughput).to.be.closeTo(merged.ok / 0.3, 1e-9);
+    expect(merged.latencyMs.min).to.equal(Math.min(fast.latencyMs.min, slow.latencyMs.min));
+    expect(merged.latencyMs.max).to.equal(Math.max(fast.latencyMs.max, slow.latencyMs.max));
+    // Most requests are fast ones, so the median is a fast one's, and the p99 a slow one's.
+    expect(fast.ok).to.be.greaterThan(3 * slow.ok);
+    expect(merged.latencyMs.p50).to.be.lessThan(slow.latencyMs.min);
+    expect(merged.latencyMs.p99).to.be.at.least(slow.latencyMs.min);
+    const mean = (fast.latencyMs.mean * fast.ok + slow.latencyMs.mean * slow.ok) / merged.ok;
+    expect(merged.latencyMs.mean).to.be.closeTo(mean, 1e-6);
+    // And merging a merge changes nothing.
+    expect(mergePhases('again', [merged]).latencyMs).to.deep.equal(merged.latencyMs);
+  });
+
+  it('mergeCpu weights cores by time and CPU per request by requests', () => {
+    const use = (serverCores: number, serverUsPerRequest: number): CpuUse => ({
+      serverCores, loadGeneratorCores: 0.5, otherCores: 0, machineCores: 2, serverUsPerRequest,
+    });
+    const merged = mergeCpu([
+      { cpu: use(1, 100), seconds: 1, requests: 300 },
+      { cpu: use(2, 400), seconds: 3, requests: 100 },
+    ])!;
+    expect(merged.serverCores).to.be.closeTo((1 * 1 + 2 * 3) / 4, 1e-9);
+    expect(merged.serverUsPerRequest).to.be.closeTo((100 * 300 + 400 * 100) / 400, 1e-9);
+    expect(merged.loadGeneratorCores).to.be.closeTo(0.5, 1e-9);
+    expect(mergeCpu([])).to.equal(undefined);
+  });
+});
