@@ -239,7 +239,16 @@ export class RedisTeaStore implements TeaStore {
           this.remember(tea, { raw, state: before });
         }
       });
-      const written = await this.compareAndSet(planned);
+      let written: boolean[];
+      try {
+        written = await this.compareAndSet(planned);
+      } catch (e) {
+        // A key of the wrong type that this store's memory did not know about stops the script
+        // at that tea (those before it are written: harmless, the merge is idempotent). Take
+        // every tea of the batch on its own, so only the bad one is skipped.
+        if (!isTeaValueError(e)) throw e;
+        written = planned.map(() => false);
+      }
       planned.forEach((write, k) => {
         if (written[k]) {
           this.rememberWritten(write);

@@ -306,6 +306,15 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
       expect((await store.load('after')).versions.map((x) => x.choice)).to.deep.equal([4]);
     });
 
+    it('a key turned to the wrong type behind its back (unknown to its memory) costs only that tea', async function () {
+      await store.updateMany([['good', put(v(1, { a: 1 }))], ['bad', put(v(1, { a: 1 }))]]);
+      await raw.hset(tombstoneKey('bad'), 'not', 'a string'); // the script's GET of it fails
+      const skipped = await store.updateMany([['good', put(v(2, { a: 2 }))], ['bad', put(v(2, { a: 2 }))]]);
+      expect(skipped.map((s) => s.tea)).to.deep.equal(['bad']);
+      expect(skipped[0].error.message).to.match(/WRONGTYPE/);
+      expect((await store.load('good')).versions.map((x) => x.choice)).to.deep.equal([2]);
+    });
+
     it('an unreachable Redis rejects the batch (so the gossip is not acknowledged)', async function () {
       const redis = new Redis({ host: layout.host, port: 1, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
       redis.on('error', () => undefined);
