@@ -345,10 +345,16 @@ async function main(): Promise<void> {
    * grows, is compared within a system.
    */
   const measureScale = async (kind: 'store' | 'baseline', earlier: SystemRun | undefined): Promise<SystemRun> => {
-    const { sys, run: fresh } = await startWarm(kind, opts.ndb);
-    const run = earlier ?? fresh;
+    // The scale phase wipes the data and restarts the servers, so a warm-up here would be thrown
+    // away; it runs only when no earlier phase has given this system its run (and warm-up figures).
+    const { sys, run } = earlier ? { sys: await start(kind, opts.ndb), run: earlier } : await startWarm(kind, opts.ndb);
     const tag = `${kind} ndb${opts.ndb}`;
     try {
+      if (!earlier) {
+        const idle = await idleUse(sys);
+        run.idleServerCores = idle.cores;
+        run.idleRedisCommandsPerSecond = idle.redisCommandsPerSecond;
+      }
       // For each count: stop the DBs and the LB, wipe, write the teas straight into Redis, start
       // the servers over that data (as after a restore: the store indexes it at start-up), measure.
       run.scale = [];
