@@ -114,6 +114,16 @@ export class Replica {
    * anyway, and a weak read may be stale by definition.
    */
   private inboxMayHold = true;
+  /**
+   * The watcher found gossip at its last drain, so it drains again a tick
+   * later without waiting to be told (see watch()); meanwhile the timer
+   * leaves the digest to it.
+   */
+  private streaming = false;
+  /** Lease ids applied but not yet acknowledged: the next lease acknowledges them. */
+  private unacked: string[] = [];
+  /** Messages leased since start: how the watcher tells that a drain found gossip. */
+  private leasedCount = 0;
   private lastAppliedAt: number | null = null;
 
   constructor(options: ReplicaOptions) {
@@ -142,7 +152,9 @@ export class Replica {
    */
   start(): void {
     if (!this.gossips || this.gossipIntervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => void this.flushIfDue(), this.gossipIntervalMs);
+    this.timer = setInterval(() => {
+      if (!this.streaming) void this.flushIfDue();
+    }, this.gossipIntervalMs);
     this.timer.unref();
     this.watching = true;
     this.inboxMayHold = true;
@@ -154,8 +166,11 @@ export class Replica {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.watching = false;
+    this.streaming = false;
     this.inboxMayHold = true;
     await this.flush();
+    // A drain still under way acknowledges at once when it ends, as the watcher has stopped.
+    await this.ackNow();
   }
 
   /** One background round by hand (tests): send the digest if it is due, then drain. */
@@ -174,22 +189,44 @@ export class Replica {
     while (this.watching) {
       let ready = false;
       let failed = false;
-      try {
-        ready = await this.queue.waitFor(this.inbox, WATCH_MS);
-      } catch (e) {
-        failed = true;
-        this.log.warnEvery('watch', 5000, `cannot wait on ${this.inbox}: ${(e as Error).message}`);
+      if (!this.streaming) {
+        try {
+          ready = await this.queue.waitFor(this.inbox, WATCH_MS);
+        } catch (e) {
+          failed = true;
+          this.log.warnEvery('watch', 5000, `cannot wait on ${this.inbox}: ${(e as Error).message}`);
+        }
+        if (!this.watching) break;
       }
-      if (!this.watching) break;
-      // Told, or a quiet WATCH_MS has passed (a missed word, expired leases): drain.
+      // Told, streaming, or a quiet WATCH_MS has passed (a missed word, expired leases): drain.
       this.inboxMayHold = true;
       // Let a batch gather for one tick before taking it: under a steady trickle of writes this
       // turns one queue round trip per message into one per tick, for a tick of latency per hop.
       // A read or write that comes meanwhile drains at once, since it knows the inbox holds gossip.
-      if (ready) await new Promise((r) => setTimeout(r, this.gossipIntervalMs).unref());
+      if (ready || this.streaming) await new Promise((r) => setTimeout(r, this.gossipIntervalMs).unref());
+      const leasedBefore = this.leasedCount;
       const applied = await this.drain();
+      // While gossip flows, the next tick's lease is the wait: it costs no extra round trip, and
+      // carries this round's acknowledgement. An empty lease goes back to waiting (a long poll).
+      this.streaming = this.watching && this.leasedCount > leasedBefore;
+      // Own writes and forwarded tuples leave together, once per round (the timer leaves them to us while streaming).
+      await this.flushIfDue();
       // Never spin: when the queue is unreachable, or says "ready" but nothing could be applied, pause.
-      if (failed || (ready && applied === 0)) await new Promise((r) => setTimeout(r, Math.max(this.gossipIntervalMs, 100)).unref());
+      if (failed || (ready && applied === 0 && !this.streaming)) await new Promise((r) => setTimeout(r, Math.max(this.gossipIntervalMs, 100)).unref());
+    }
+    await this.ackNow();
+  }
+
+  /** Send acknowledgements still held for the next lease (stopping: there is no next lease). */
+  private async ackNow(): Promise<void> {
+    const ids = this.unacked;
+    if (ids.length === 0) return;
+    this.unacked = [];
+    try {
+      await this.queue.ack(this.inbox, ids);
+    } catch (e) {
+      // The leases expire and their messages come back: applied twice, harmlessly.
+      this.log.warnEvery('ack', 5000, `cannot acknowledge on ${this.inbox}: ${(e as Error).message}`);
     }
   }
 
@@ -280,11 +317,19 @@ export class Replica {
     let applied = 0;
     try {
       for (let n = 0; n < MAX_MESSAGES_PER_DRAIN; ) {
-        const leased = await this.queue.lease(this.inbox, LEASE_BATCH, LEASE_MS);
+        // The previous round's acknowledgement rides on this lease. If the lease fails, whether
+        // the queue took it is unknown: it is sent again (acknowledging twice is harmless).
+        const leased = await this.queue.lease(this.inbox, LEASE_BATCH, LEASE_MS, this.unacked);
+        this.unacked = [];
         if (leased.length === 0) break;
         const messages = leased.flatMap((chunk) => chunk.messages);
+        this.leasedCount += messages.length;
         applied += await this.receive(messages);
-        await this.queue.ack(this.inbox, leased.map((chunk) => chunk.id));
+        const ids = leased.map((chunk) => chunk.id);
+        // With the watcher, the next lease comes within a tick and acknowledges these; without
+        // it (step by step), nothing may follow, so acknowledge now.
+        if (this.watching) this.unacked = ids;
+        else await this.queue.ack(this.inbox, ids);
         n += messages.length;
         // A short batch emptied the channel when it was taken: no need to ask again.
         if (messages.length < LEASE_BATCH) break;

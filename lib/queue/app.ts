@@ -38,6 +38,16 @@ function intIn(x: unknown, lo: number, hi: number, what: string): number {
   return x as number;
 }
 
+/** A lease's `ack` parameter: lease ids, comma-separated (ids are what lease handed out: digits). */
+export function ackIdsOf(param: string | string[] | undefined): string[] {
+  if (param === undefined || param === '') return [];
+  if (Array.isArray(param)) throw new HttpError(400, 'ack must be given once, as comma-separated lease ids');
+  const ids = param.split(',');
+  if (ids.length > MAX_LEASE_COUNT) throw new HttpError(400, `ack takes at most ${MAX_LEASE_COUNT} lease ids`);
+  if (!ids.every((id) => /^[0-9]{1,20}$/.test(id))) throw new HttpError(400, 'ack must be comma-separated lease ids (digits)');
+  return ids;
+}
+
 /**
  * The messages of an NDJSON batch, each line as it came (without surrounding
  * whitespace): 400 naming the first line that is not a JSON object. Blank
@@ -133,12 +143,13 @@ export function queueApp(store: ChannelStore, log: Logger): Koa {
     }
     ctx.body = { waiting };
   });
-  // The parameters are in the query, not a body: a drain is the queue's hottest call.
+  // The parameters are in the query, not a body: a drain is the queue's hottest call. `ack`
+  // (comma-separated lease ids) acknowledges the consumer's previous round in the same call.
   router.post('/q/:channel/lease', async (ctx) => {
     const channel = channelOf(ctx.params.channel);
     const max = intIn(Number(ctx.query.max), 1, MAX_LEASE_COUNT, 'max');
     const ms = intIn(Number(ctx.query.ms), 1, MAX_LEASE_MS, 'ms');
-    const chunks = await store.lease(channel, max, ms);
+    const chunks = await store.lease(channel, max, ms, ackIdsOf(ctx.query.ack));
     // DBs ask for NDJSON (each message's text as stored, nothing re-encoded); anyone else gets JSON.
     if (ctx.accepts('application/json', NDJSON) === NDJSON) {
       ctx.type = NDJSON;

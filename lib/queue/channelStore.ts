@@ -37,11 +37,14 @@ export interface ChannelStore {
   take(channel: string): Promise<string | null>;
   /**
    * Lease the oldest chunks, whole, until they hold `max` messages or more
-   * (so at least one chunk when any waits), for `leaseMs`.
+   * (so at least one chunk when any waits), for `leaseMs`. `ack` are ids of
+   * earlier leases to forget first, as ack() would: a consumer that drains
+   * in rounds acknowledges one round's chunks with the next round's lease,
+   * one call instead of two.
    */
-  lease(channel: string, max: number, leaseMs: number): Promise<Leased[]>;
+  lease(channel: string, max: number, leaseMs: number, ack?: readonly string[]): Promise<Leased[]>;
   /** Forget leased chunks; returns how many of the ids were leased on this channel and not expired. */
-  ack(channel: string, ids: string[]): Promise<number>;
+  ack(channel: string, ids: readonly string[]): Promise<number>;
   /** How many messages wait on a channel (leased ones not counted). */
   waiting(channel: string): Promise<number>;
   /** Empty every channel; returns the messages each channel held, waiting and leased (channels that held none are left out). */
@@ -87,8 +90,8 @@ export class MemoryChannelStore implements ChannelStore {
     return first;
   }
 
-  async lease(channel: string, max: number, leaseMs: number): Promise<Leased[]> {
-    this.requeueExpired(channel);
+  async lease(channel: string, max: number, leaseMs: number, ack: readonly string[] = []): Promise<Leased[]> {
+    this.forget(channel, ack);
     const out: Leased[] = [];
     for (let n = 0; n < max; ) {
       const messages = this.channels.take(channel);
@@ -102,7 +105,11 @@ export class MemoryChannelStore implements ChannelStore {
     return out;
   }
 
-  async ack(channel: string, ids: string[]): Promise<number> {
+  async ack(channel: string, ids: readonly string[]): Promise<number> {
+    return this.forget(channel, ids);
+  }
+
+  private forget(channel: string, ids: readonly string[]): number {
     this.requeueExpired(channel); // an expired lease is void, whether or not anyone has asked since
     let n = 0;
     for (const id of ids) {

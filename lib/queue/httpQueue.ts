@@ -35,14 +35,15 @@ export class HttpQueue implements QueueTransport {
     await this.call('POST', `/q/${encodeURIComponent(channel)}/batch`, messages.join('\n'), { 'content-type': NDJSON });
   }
 
-  async lease(channel: string, max: number, leaseMs: number): Promise<Leased[]> {
-    const text = await this.call('POST', `/q/${encodeURIComponent(channel)}/lease?max=${max}&ms=${leaseMs}`, undefined, {
+  async lease(channel: string, max: number, leaseMs: number, ack: readonly string[] = []): Promise<Leased[]> {
+    const acks = ack.length > 0 ? `&ack=${ack.map(encodeURIComponent).join(',')}` : '';
+    const text = await this.call('POST', `/q/${encodeURIComponent(channel)}/lease?max=${max}&ms=${leaseMs}${acks}`, undefined, {
       accept: `${NDJSON}, application/json;q=0.5`,
     });
     return parseLease(text);
   }
 
-  async ack(channel: string, ids: string[]): Promise<void> {
+  async ack(channel: string, ids: readonly string[]): Promise<void> {
     if (ids.length > 0) await this.call('POST', `/q/${encodeURIComponent(channel)}/ack`, JSON.stringify({ ids }));
   }
 

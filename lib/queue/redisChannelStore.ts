@@ -89,9 +89,13 @@ out[4] = message
 return out
 `;
 
-// KEYS[5] id counter. ARGV: now, max messages, lease ms. Then id, chunk pairs.
+// KEYS[5] id counter. ARGV: now, max messages, lease ms, then ids to acknowledge first (see ACK). Then id, chunk pairs.
 const LEASE = `${PRELUDE}
 requeueExpired(ARGV[1])
+for i = 4, #ARGV do
+  redis.call('HDEL', KEYS[3], ARGV[i])
+  redis.call('ZREM', KEYS[4], ARGV[i])
+end
 local out = {0, 0, 0}
 local deadline = tonumber(ARGV[1]) + tonumber(ARGV[3])
 local left = waiting()
@@ -141,7 +145,7 @@ type Reply = [number, number, number | string, ...(number | string | null)[]];
 type ScriptedRedis = Redis & {
   qPut(...args: [...Keys, string, number]): Promise<Reply>;
   qTake(...args: [...Keys, number]): Promise<Reply>;
-  qLease(...args: [...Keys, string, number, number, number]): Promise<Reply>;
+  qLease(...args: [...Keys, string, number, number, number, ...string[]]): Promise<Reply>;
   qAck(...args: [...Keys, number, ...string[]]): Promise<Reply>;
   qCounts(...args: [...Keys, number]): Promise<Reply>;
 };
@@ -210,15 +214,15 @@ export class RedisChannelStore implements ChannelStore {
     return reply.length > 3 ? String(reply[3]) : null;
   }
 
-  async lease(channel: string, max: number, leaseMs: number): Promise<Leased[]> {
-    if (this.isIdle(channel)) return [];
-    const flat = await this.counted(channel, this.redis.qLease(...keysOf(channel), SEQ, this.now(), max, leaseMs));
+  async lease(channel: string, max: number, leaseMs: number, ack: readonly string[] = []): Promise<Leased[]> {
+    if (ack.length === 0 && this.isIdle(channel)) return [];
+    const flat = await this.counted(channel, this.redis.qLease(...keysOf(channel), SEQ, this.now(), max, leaseMs, ...ack));
     const out: Leased[] = [];
     for (let i = 3; i < flat.length; i += 2) out.push({ id: String(flat[i]), messages: decodeChunk(String(flat[i + 1])) });
     return out;
   }
 
-  async ack(channel: string, ids: string[]): Promise<number> {
+  async ack(channel: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const reply = await this.counted(channel, this.redis.qAck(...keysOf(channel), this.now(), ...ids));
     return Number(reply[3]);

@@ -12,10 +12,14 @@ export interface QueueTransport {
    * channel, in order, as one chunk. Rejects when the queue cannot be reached.
    */
   put(channel: string, messages: string[]): Promise<void>;
-  /** The oldest chunks, whole, up to about `max` messages, held for `leaseMs` until acknowledged. */
-  lease(channel: string, max: number, leaseMs: number): Promise<Leased[]>;
+  /**
+   * The oldest chunks, whole, up to about `max` messages, held for `leaseMs`
+   * until acknowledged; `ack` acknowledges earlier leases first, in the
+   * same round trip.
+   */
+  lease(channel: string, max: number, leaseMs: number, ack?: readonly string[]): Promise<Leased[]>;
   /** Forget leased chunks: they have been applied. */
-  ack(channel: string, ids: string[]): Promise<void>;
+  ack(channel: string, ids: readonly string[]): Promise<void>;
   /** Resolve true as soon as the channel has messages, false after `ms` without. */
   waitFor(channel: string, ms: number): Promise<boolean>;
   close(): Promise<void>;
@@ -29,11 +33,11 @@ export class LocalQueue implements QueueTransport {
     await this.store.put(channel, messages);
   }
 
-  lease(channel: string, max: number, leaseMs: number): Promise<Leased[]> {
-    return this.store.lease(channel, max, leaseMs);
+  lease(channel: string, max: number, leaseMs: number, ack?: readonly string[]): Promise<Leased[]> {
+    return this.store.lease(channel, max, leaseMs, ack);
   }
 
-  async ack(channel: string, ids: string[]): Promise<void> {
+  async ack(channel: string, ids: readonly string[]): Promise<void> {
     await this.store.ack(channel, ids);
   }
 

@@ -220,6 +220,35 @@ for (const kind of ['memory', 'redis'] as const) {
       expect({ ...(await store.clear()) }).to.deep.equal({});
     });
 
+    it('a lease acknowledges the ids it is given before leasing: those chunks never come back, the others do', async function () {
+      await store.put('c', ms(1, 2));
+      await store.put('c', ms(3));
+      const [a, b] = await store.lease('c', 10, 1000);
+      await store.put('c', ms(4));
+      const next = await store.lease('c', 10, 1000, [a.id]);
+      expect(flat(next)).to.deep.equal(ms(4), 'the lease itself still hands out what waits');
+      expect(await store.ack('c', [a.id])).to.equal(0, 'already acknowledged by the lease');
+      now = 1000; // b's lease and next's have expired; a's was acknowledged
+      expect(flat(await store.lease('c', 10, 1000, [b.id]))).to.deep.equal([...ms(3), ...ms(4)], 'an expired id acknowledges nothing');
+    });
+
+    it('a lease that only acknowledges, on a channel with nothing waiting, forgets its chunks and hands out nothing', async function () {
+      await store.put('c', ms(1));
+      const [a] = await store.lease('c', 10, 1000);
+      expect(await store.lease('c', 10, 1000, [a.id])).to.deep.equal([]);
+      now = 5000;
+      expect(await store.lease('c', 10, 1000)).to.deep.equal([]);
+      expect(await store.waiting('c')).to.equal(0);
+    });
+
+    it('ids of another channel are not acknowledged by a lease', async function () {
+      await store.put('a', ms(1));
+      const [la] = await store.lease('a', 10, 1000);
+      await store.lease('b', 10, 1000, [la.id]);
+      now = 1000;
+      expect(flat(await store.lease('a', 10, 1000))).to.deep.equal(ms(1));
+    });
+
     it('an expired lease comes back at the head, before messages put later, and its old id acks 0', async function () {
       await store.put('c', ms(1, 2));
       const [leased] = await store.lease('c', 1, 1000);

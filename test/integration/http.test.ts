@@ -834,6 +834,25 @@ describe('integration: HTTP API of a real cluster (Redis, Q, 3 DBs, LB from dist
         expect(await leaseOk('lp', 1, 1)).to.deep.equal([]);
       });
 
+      it('lease ?ack=<ids> acknowledges the previous round in the same call; a malformed ack is 400 and acknowledges nothing', async function () {
+        await batchOk('la', '{"a": 1}');
+        await batchOk('la', '{"a": 2}');
+        const first = await leaseOk('la', 1, 60_000);
+        expect(first.map((c) => c.messages)).to.deep.equal([['{"a": 1}']]);
+        for (const query of [`&ack=${first[0].id},`, `&ack=x${first[0].id}`, `&ack=${first[0].id}&ack=${first[0].id}`, '&ack=1;2', '&ack=-1']) {
+          expectError(await lease('la', `?max=1&ms=60000${query}`), 400, /ack/);
+        }
+        expect((await waitOk('la', 0)).waiting, 'the 400s leased nothing').to.equal(1);
+        const res = await lease('la', `?max=1&ms=60000&ack=${first[0].id}`);
+        expect(res.status, res.text).to.equal(200);
+        const second = parseLease(res.text);
+        expect(second.map((c) => c.messages)).to.deep.equal([['{"a": 2}']]);
+        expect(await ackOk('la', [first[0].id]), 'the lease acknowledged the first round').to.equal(0);
+        const ids = `${second[0].id},${first[0].id}`;
+        expect((await lease('la', `?max=1&ms=60000&ack=${ids}`)).status, 'acknowledging an id again is harmless').to.equal(200);
+        expect(await clear(), 'both rounds acknowledged').to.deep.equal({});
+      });
+
       it('ack: 415 without a JSON Content-Type; 400 for a body that is not {"ids": [<string>, ...]}; the lease survives', async function () {
         await batchOk('ab', '{"a": 1}');
         const [chunk] = await leaseOk('ab', 1, 10_000);

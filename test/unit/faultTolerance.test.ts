@@ -170,6 +170,56 @@ describe('the gossip timer', () => {
       expect(await channels.waiting('db1')).to.equal(2, 'forwarded with no tick');
     });
 
+    it('while gossip flows, each round’s acknowledgement rides on the next lease, and stop() sends the last one', async () => {
+      /** Records what the replica asks of the queue. */
+      class RecordingQueue extends LocalQueue {
+        leaseAcks: string[][] = [];
+        acks: string[][] = [];
+        leased: string[][] = [];
+        override async lease(channel: string, max: number, leaseMs: number, ack: readonly string[] = []) {
+          const out = await super.lease(channel, max, leaseMs, ack);
+          if (channel === 'db0') {
+            this.leaseAcks.push([...ack]);
+            if (out.length > 0) this.leased.push(out.map((l) => l.id));
+          }
+          return out;
+        }
+        override async ack(channel: string, ids: readonly string[]) {
+          this.acks.push([...ids]);
+          await super.ack(channel, ids);
+        }
+      }
+      const channels = new MemoryChannelStore();
+      const queue = new RecordingQueue(channels);
+      const store = new MemoryTeaStore();
+      // A real, short interval: the watcher drains, and drains again a tick later while gossip flows.
+      const relay = new Replica({ id: 1, ndb: 3, digestLength: 1, store, queue, log: silentLogger, gossipIntervalMs: 5, flushAfterMs: 0 });
+      relay.start();
+      started.push(relay);
+      const until = async (what: string, done: () => Promise<boolean>) => {
+        for (let t = 0; t < 400 && !(await done()); t++) await new Promise((r) => setTimeout(r, 5));
+        expect(await done(), what).to.equal(true);
+      };
+      const tuple = (tea: string) => JSON.stringify({ primary: 'db0', key: tea, rating: 1, choices: [1], clocks: [{ c0: 1 }] });
+      await channels.put('db0', [tuple('assam')]);
+      await until('the first message is applied', async () => (await store.load('assam')).versions.length === 1);
+      await channels.put('db0', [tuple('oolong')]);
+      await until('the second message is applied', async () => (await store.load('oolong')).versions.length === 1);
+      await until('a later lease acknowledges the second round', async () => queue.leaseAcks.some((a) => a.includes(queue.leased[1][0])));
+      expect(queue.leased).to.have.length(2);
+      expect(queue.leaseAcks.some((a) => a.includes(queue.leased[0][0])), 'the first round is acknowledged by a lease').to.equal(true);
+      expect(queue.acks.filter((a) => a.length > 0), 'no acknowledgement of its own while streaming').to.deep.equal([]);
+
+      await channels.put('db0', [tuple('sencha')]);
+      await until('the third message is applied', async () => (await store.load('sencha')).versions.length === 1);
+      await relay.stop();
+      started.splice(started.indexOf(relay), 1);
+      const last = queue.leased[2][0];
+      const ackedLast = queue.acks.some((a) => a.includes(last)) || queue.leaseAcks.some((a) => a.includes(last));
+      expect(ackedLast, 'the last round is acknowledged, by a lease or by stop()').to.equal(true);
+      expect({ ...(await channels.clear()) }, 'nothing left leased after stop()').to.deep.equal({ db1: 3 });
+    });
+
     it('stop() sends what the digest still holds', async () => {
       const channels = new MemoryChannelStore();
       const r = replica(0, new LocalQueue(channels));
