@@ -72,7 +72,7 @@ export interface PhaseResult {
   throughput: number;
   /**
    * Store PUT phases: seconds after the load stopped until every DB had the
-   * writes (queue empty, digests empty), and ok / (seconds + that): the
+   * writes (their anti-entropy sums agree), and ok / (seconds + that): the
    * write rate the store sustains with replication done, not just accepted.
    */
   catchUpSeconds?: number;
@@ -247,9 +247,12 @@ export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
   return result;
 }
 
-/** Send exactly `total` requests with `concurrency` clients (for priming data); returns the failures. */
-export async function runCount(total: number, concurrency: number, next: (k: number) => Op, send: Send): Promise<{ errors: number; errorSamples: string[] }> {
+/** Send exactly `total` requests with `concurrency` clients (priming data, warming up); returns the failures. */
+export async function runCount(
+  total: number, concurrency: number, next: (k: number) => Op, send: Send, onProgress?: (done: number) => void,
+): Promise<{ errors: number; errorSamples: string[] }> {
   let k = 0;
+  let done = 0;
   let errors = 0;
   const errorSamples: string[] = [];
   async function client(): Promise<void> {
@@ -266,6 +269,7 @@ export async function runCount(total: number, concurrency: number, next: (k: num
         errors++;
         if (errorSamples.length < 5) errorSamples.push(`${op.method} ${op.path}: ${what}`);
       }
+      if (onProgress && ++done % 500 === 0) onProgress(done);
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, () => client()));

@@ -364,13 +364,27 @@ export async function preload(sys: System, from: number, to: number, onProgress?
 }
 
 /**
- * Wait until the store has replicated everything it acknowledged: no message
- * waiting or leased in the queue's Redis and no tuple in any DB's digest, twice
- * in a row 100 ms apart. Gives up after two minutes. Returns the seconds waited.
+ * Wait until the store has replicated everything it acknowledged, and then
+ * until it is quiet. Returns the seconds until *replicated*: every DB holds
+ * the same data, which their anti-entropy sums (GET /ae/buckets) say
+ * exactly (the sums are digests of every tea's whole state), polled every
+ * 20 ms. Quiet comes after: no message waiting or leased in the queue's
+ * Redis and no tuple in any DB's digest, twice in a row 100 ms apart, so
+ * that no gossip (a tuple's last hop back to its primary, a lease's
+ * acknowledgement that rides on the next lease) overlaps what is measured
+ * next. Gives up after two minutes.
  */
 export async function settleStore(host: string, queueRedisPort: number, dbUrls: string[]): Promise<number> {
   const started = Date.now();
   const redis = new Redis({ host, port: queueRedisPort, lazyConnect: false, maxRetriesPerRequest: 1 });
+  const getJson = async (url: string): Promise<unknown> => {
+    const res = await fetch(url, { headers: { accept: 'application/json' } });
+    return res.json();
+  };
+  const replicated = async (): Promise<boolean> => {
+    const sums = await Promise.all(dbUrls.map(async (url) => JSON.stringify(((await getJson(`${url}/ae/buckets`)) as { sums: unknown }).sums)));
+    return sums.every((x) => x === sums[0]);
+  };
   const quiet = async (): Promise<boolean> => {
     let cursor = '0';
     do {
@@ -382,20 +396,22 @@ export async function settleStore(host: string, queueRedisPort: number, dbUrls: 
       }
     } while (cursor !== '0');
     for (const url of dbUrls) {
-      const res = await fetch(`${url}/health`, { headers: { accept: 'application/json' } });
-      const body = (await res.json()) as { pending?: number };
+      const body = (await getJson(`${url}/health`)) as { pending?: number };
       if ((body.pending ?? 0) > 0) return false;
     }
     return true;
   };
+  const giveUpAt = started + 120_000;
   try {
+    while (!(await replicated()) && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 20));
+    const seconds = (Date.now() - started) / 1000;
     let inARow = 0;
-    while (inARow < 2 && Date.now() - started < 120_000) {
+    while (inARow < 2 && Date.now() < giveUpAt) {
       inARow = (await quiet()) ? inARow + 1 : 0;
       if (inARow < 2) await new Promise((r) => setTimeout(r, 100));
     }
+    return seconds;
   } finally {
     redis.disconnect();
   }
-  return (Date.now() - started) / 1000;
 }

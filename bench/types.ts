@@ -49,6 +49,8 @@ export interface Options {
   concurrency: number;
   duration: number;
   warmup: number;
+  /** Mixed requests that warm each system up after it starts. */
+  warmupRequests: number;
   teas: number[];
   phases: string[];
   httpClient: string;

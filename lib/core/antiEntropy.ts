@@ -23,11 +23,23 @@ export function bucketOf(tea: string): number {
   return stableHash(tea, SEED_B) % BUCKETS;
 }
 
+/**
+ * Digests already computed, by state (states are immutable). Every write
+ * needs the digest of the state it replaces, which was the state written
+ * last time: remembering it halves the hashing of a write, which was a
+ * tenth of a DB's CPU for applying gossip (measured, profile of a replica).
+ */
+const digests = new WeakMap<TeaState, { tea: string; words: Words }>();
+
 /** A digest of one tea's whole state; [0, 0] for a tea never written, so it adds nothing. */
 export function entryDigest(tea: string, state: TeaState): Words {
   if (state.versions.length === 0 && state.tombstone === null) return [0, 0];
+  const known = digests.get(state);
+  if (known !== undefined && known.tea === tea) return known.words;
   const text = `${tea}\n${canonicalVersions(state).join('\n')}\n${state.tombstone ? canonicalKey(state.tombstone) : ''}`;
-  return [stableHash(text, SEED_A), stableHash(text, SEED_B)];
+  const words: Words = [stableHash(text, SEED_A), stableHash(text, SEED_B)];
+  digests.set(state, { tea, words });
+  return words;
 }
 
 /** What to add to a bucket's sums when a tea goes from `before` to `after`. */

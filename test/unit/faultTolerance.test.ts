@@ -248,6 +248,21 @@ describe('anti-entropy (pure part)', () => {
     expect(entryDigest('t', a)).to.deep.equal(entryDigest('t', b));
   });
 
+  it('a digest remembered for a state is the one a fresh copy of it gets, and only for the same tea', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom('c0', 'c1'), fc.integer({ min: 1, max: 4 })), { minLength: 1 }), fc.boolean(), (writes, deleted) => {
+        let state: TeaState = writes.reduce((s: TeaState, [choice, id, n]) => mergeVersion(s, v(choice, id, n)), EMPTY);
+        if (deleted) state = deleteAll(state);
+        const copy: TeaState = JSON.parse(JSON.stringify(state));
+        const first = entryDigest('t', state);
+        expect(entryDigest('t', state)).to.deep.equal(first);
+        expect(entryDigest('t', copy), 'computed afresh for another object').to.deep.equal(first);
+        expect(entryDigest('u', state), 'another tea with the same state').to.deep.equal(entryDigest('u', copy));
+        expect(entryDigest('u', state)).to.not.deep.equal(first);
+      }),
+    );
+  });
+
   it('summing deltas over any history gives the digest of the final state', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom('c0', 'c1'), fc.integer({ min: 1, max: 4 }))), (writes) => {
