@@ -13,8 +13,9 @@ export function emptyDigest<T>(length: number): Digest<T> {
   return { tuples: [], length };
 }
 
-export function append<T>(digest: Digest<T>, tuple: T): Digest<T> {
-  return { tuples: [...digest.tuples, tuple], length: digest.length };
+/** The digest with `tuples` added at the end, in order: one copy for a whole drained batch, not one per tuple. */
+export function append<T>(digest: Digest<T>, ...tuples: readonly T[]): Digest<T> {
+  return { tuples: digest.tuples.concat(tuples), length: digest.length };
 }
 
 export function isFull<T>(digest: Digest<T>): boolean {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { append, emptyDigest, isFull, putBack, take } from '../../lib/core/digest';
 
 describe('core/digest', () => {
@@ -22,6 +23,18 @@ describe('core/digest', () => {
   it('append keeps arrival order', () => {
     const d = ['a', 'b', 'c'].reduce((acc, t) => append(acc, t), emptyDigest<string>(10));
     expect(d.tuples).to.deep.equal(['a', 'b', 'c']);
+  });
+
+  it('appending several at once is appending them one by one, and leaves the old digest as it was', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string()), fc.array(fc.string()), fc.integer({ min: 1, max: 5 }), (before, added, length) => {
+        const start = before.reduce((acc, t) => append(acc, t), emptyDigest<string>(length));
+        const atOnce = append(start, ...added);
+        const oneByOne = added.reduce((acc, t) => append(acc, t), start);
+        expect(atOnce).to.deep.equal(oneByOne);
+        expect(start.tuples).to.deep.equal(before);
+      }),
+    );
   });
 
   it('take returns every tuple oldest first and an empty digest of the same length', () => {
