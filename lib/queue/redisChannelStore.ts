@@ -51,6 +51,15 @@ local function requeueExpired(now)
   end
   redis.call('SET', KEYS[2], n)
 end
+-- Acknowledge the lease ids ARGV[first..]: forget their chunks. Returns how many were still leased.
+local function forget(first)
+  local n = 0
+  for i = first, #ARGV do
+    n = n + redis.call('HDEL', KEYS[3], ARGV[i])
+    redis.call('ZREM', KEYS[4], ARGV[i])
+  end
+  return n
+end
 local function counts(w)
   local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
   return {w, redis.call('HLEN', KEYS[3]), first[2] or -1}
@@ -92,10 +101,7 @@ return out
 // KEYS[5] id counter. ARGV: now, max messages, lease ms, then ids to acknowledge first (see ACK). Then id, chunk pairs.
 const LEASE = `${PRELUDE}
 requeueExpired(ARGV[1])
-for i = 4, #ARGV do
-  redis.call('HDEL', KEYS[3], ARGV[i])
-  redis.call('ZREM', KEYS[4], ARGV[i])
-end
+forget(4)
 local out = {0, 0, 0}
 local deadline = tonumber(ARGV[1]) + tonumber(ARGV[3])
 local left = waiting()
@@ -121,11 +127,7 @@ return out
 // ARGV: now, then ids. An expired lease goes back first: its id no longer counts. Then how many were acknowledged.
 const ACK = `${PRELUDE}
 requeueExpired(ARGV[1])
-local n = 0
-for i = 2, #ARGV do
-  n = n + redis.call('HDEL', KEYS[3], ARGV[i])
-  redis.call('ZREM', KEYS[4], ARGV[i])
-end
+local n = forget(2)
 local out = counts(waiting())
 out[4] = n
 return out
