@@ -12,12 +12,11 @@
  */
 import { expect } from 'chai';
 import Redis from 'ioredis';
-import { Cluster } from '../../lib/cluster/cluster';
 import { Managed } from '../../lib/cluster/processes';
 import { ChannelStore, Leased, MemoryChannelStore } from '../../lib/queue/channelStore';
 import { RedisChannelStore } from '../../lib/queue/redisChannelStore';
-import { stopTracked, track } from '../support/cluster';
-import { PORT_BLOCKS, TestLayout, claimTestLayout } from '../support/layout';
+import { startOwnRedis, stopTracked } from '../support/cluster';
+import { PORT_BLOCKS, TestLayout } from '../support/layout';
 
 /** A message as the store sees it: the JSON text of an object. */
 const msg = (o: object): string => JSON.stringify(o);
@@ -66,11 +65,7 @@ for (const kind of ['memory', 'redis'] as const) {
 
     if (kind === 'redis') {
       before(async function () {
-        layout = await claimTestLayout('channelStore', PORT_BLOCKS.channelStore, 1);
-        const cluster = new Cluster(layout);
-        port = cluster.redisPort(0);
-        await cluster.checkPrerequisites();
-        redisProcess = track(await cluster.startRedis(0));
+        ({ layout, port, process: redisProcess } = await startOwnRedis('channelStore', PORT_BLOCKS.channelStore));
         raw = client();
       });
 

@@ -7,15 +7,14 @@ import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import Redis from 'ioredis';
-import { Cluster } from '../../lib/cluster/cluster';
 import { Managed } from '../../lib/cluster/processes';
 import { Clock, makeClock } from '../../lib/core/clock';
 import { EMPTY, TeaState, Version, deleteAll, mergeVersion, rating } from '../../lib/core/versions';
 import { normalize } from '../../lib/core/antiEntropy';
 import { RedisTeaStore, ratingKey, tombstoneKey } from '../../lib/db/redisStore';
 import { MemoryTeaStore, TeaChange } from '../../lib/db/store';
-import { isAlive, stopTracked, track } from '../support/cluster';
-import { PORT_BLOCKS, TestLayout, claimTestLayout } from '../support/layout';
+import { isAlive, startOwnRedis, stopTracked } from '../support/cluster';
+import { PORT_BLOCKS, TestLayout } from '../support/layout';
 
 const clock = (o: Record<string, number>): Clock => makeClock(Object.entries(o));
 const v = (choice: number, c: Record<string, number>): Version => ({ choice, clock: clock(c) });
@@ -48,11 +47,7 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
   }
 
   before(async function () {
-    layout = await claimTestLayout('redisStore', PORT_BLOCKS.redisStore, 1);
-    const cluster = new Cluster(layout);
-    port = cluster.redisPort(0);
-    await cluster.checkPrerequisites();
-    redisProcess = track(await cluster.startRedis(0));
+    ({ layout, port, process: redisProcess } = await startOwnRedis('redisStore', PORT_BLOCKS.redisStore));
     raw = client();
     store = new RedisTeaStore(client());
   });

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, ServerSettings } from '../../lib/cluster/cluster';
 import { Managed, StartOptions, startProcess, stopProcess } from '../../lib/cluster/processes';
-import { TestLayout } from './layout';
+import { TestLayout, claimTestLayout } from './layout';
 
 const live = new Set<Managed>();
 let hooked = false;
@@ -92,4 +92,20 @@ export async function stopCluster(cluster: Cluster | null | undefined): Promise<
   // Anything stopAll missed (a half-started cluster) goes too.
   await Promise.all(procs.map((p) => stopProcess(p).catch(() => undefined)));
   for (const p of procs) live.delete(p);
+}
+
+/** A redis-server of a test file's own: the file's claimed layout, the port it listens on, and its process (tracked). */
+export interface OwnRedis {
+  layout: TestLayout;
+  port: number;
+  process: Managed;
+}
+
+/** Start a redis-server on a port block of the file's own, after checking that redis-server is installed. */
+export async function startOwnRedis(name: string, block: number): Promise<OwnRedis> {
+  const layout = await claimTestLayout(name, block, 1);
+  const cluster = new Cluster(layout);
+  await cluster.checkPrerequisites();
+  const process = track(await cluster.startRedis(0));
+  return { layout, port: cluster.redisPort(0), process };
 }
