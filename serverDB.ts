@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 import { dbConfig, parseOverrides } from './lib/config';
 import { AntiEntropy } from './lib/db/antiEntropy';
 import { dbApp } from './lib/db/app';
-import { RedisTeaStore } from './lib/db/redisStore';
+import { RedisTeaStore, STORE_REDIS_OPTIONS } from './lib/db/redisStore';
 import { Replica } from './lib/db/replica';
 import { createLogger } from './lib/log';
 import { createHttpClient } from './lib/net/httpClient';
@@ -20,7 +20,7 @@ runMain('serverDB', async () => {
   const { host, port } = config.servers[0];
   // No offline queue: while Redis is down a request fails at once (503, so the LB fails over)
   // instead of waiting for a reconnect.
-  const redis = new Redis({ host, port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true });
+  const redis = new Redis({ host, port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, ...STORE_REDIS_OPTIONS });
   redis.on('error', (e) => log.warnEvery('redis', 5000, `redis ${host}:${port}: ${e.message}`));
   try {
     await redis.connect();

@@ -17,7 +17,7 @@
  * `ae:teas:<bucket>` (the teas of a bucket). `ae:built` marks an index that
  * covers every tea; a Redis filled some other way is indexed at start-up.
  */
-import Redis, { ReplyError } from 'ioredis';
+import Redis, { RedisOptions, ReplyError } from 'ioredis';
 import { Clock } from '../core/clock';
 import { EMPTY, TeaState, rating } from '../core/versions';
 import { parseClock, parseVersions } from '../core/wire';
@@ -39,6 +39,25 @@ const MAX_ATTEMPTS = 100;
  * entries cover a hot working set for a few MB.
  */
 const REMEMBERED_TEAS = 10_000;
+
+/** The name the compare-and-set script is defined under on the connection. */
+const COMPARE_AND_SET_COMMAND = 'teaCompareAndSet';
+
+/**
+ * How a DB should connect to its Redis (serverDB.ts spreads these into its
+ * ioredis options). Auto-pipelining lets a read's two commands (loadRaw)
+ * share one socket write with every other command of the tick. The
+ * compare-and-set is left out of it: a write sends exactly one, and a
+ * drained batch of gossip is already one call, so the pipeline ioredis
+ * builds per tick was pure overhead. Measured side by side (two clusters,
+ * alternating 6,000-PUT windows through each LB, 4 pairs): the DBs' CPU per
+ * PUT fell from 690 to 568 us and PUT throughput rose 16%; GET throughput
+ * moved by under 1%. Turning auto-pipelining off altogether cost GETs 4%.
+ */
+export const STORE_REDIS_OPTIONS: Pick<RedisOptions, 'enableAutoPipelining' | 'autoPipeliningIgnoredCommands'> = {
+  enableAutoPipelining: true,
+  autoPipeliningIgnoredCommands: [COMPARE_AND_SET_COMMAND],
+};
 
 // Compare-and-set of any number of teas in one call; each tea is written only if it still
 // holds what the caller merged against, and the reply says, per tea, whether it was (1) or
@@ -164,7 +183,7 @@ export class RedisTeaStore implements TeaStore {
   }
 
   constructor(redis: Redis) {
-    redis.defineCommand('teaCompareAndSet', { lua: COMPARE_AND_SET });
+    redis.defineCommand(COMPARE_AND_SET_COMMAND, { lua: COMPARE_AND_SET });
     this.redis = redis as RedisWithCas;
   }
 

@@ -11,7 +11,7 @@ import { Managed } from '../../lib/cluster/processes';
 import { Clock, makeClock } from '../../lib/core/clock';
 import { EMPTY, TeaState, Version, deleteAll, mergeVersion, rating } from '../../lib/core/versions';
 import { normalize } from '../../lib/core/antiEntropy';
-import { RedisTeaStore, ratingKey, tombstoneKey } from '../../lib/db/redisStore';
+import { RedisTeaStore, STORE_REDIS_OPTIONS, ratingKey, tombstoneKey } from '../../lib/db/redisStore';
 import { MemoryTeaStore, TeaChange } from '../../lib/db/store';
 import { isAlive, startOwnRedis, stopTracked } from '../support/cluster';
 import { PORT_BLOCKS, TestLayout } from '../support/layout';
@@ -32,7 +32,8 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
   let store: RedisTeaStore;
   const extraStores: RedisTeaStore[] = [];
 
-  const client = () => new Redis({ host: layout.host, port, maxRetriesPerRequest: 1 });
+  // Connected as serverDB connects, so the tests see the same command batching.
+  const client = () => new Redis({ host: layout.host, port, maxRetriesPerRequest: 1, ...STORE_REDIS_OPTIONS });
   const newStore = () => {
     const s = new RedisTeaStore(client());
     extraStores.push(s);
@@ -76,6 +77,18 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
     };
     return { change, calls: () => calls };
   }
+
+  it('the commands kept out of auto-pipelining are ones the store defines (a renamed script would silently rejoin it)', function () {
+    const connection = client();
+    try {
+      new RedisTeaStore(connection);
+      const ignored = STORE_REDIS_OPTIONS.autoPipeliningIgnoredCommands ?? [];
+      expect(ignored).to.have.length.greaterThan(0);
+      for (const name of ignored) expect(typeof (connection as unknown as Record<string, unknown>)[name], name).to.equal('function');
+    } finally {
+      connection.disconnect();
+    }
+  });
 
   it('stores a tea as the SPEC hash /rating/<tea> with fields rating, choices, clocks (JSON)', async function () {
     await store.update('zoo', put(v(10, { c4: 100 })));
