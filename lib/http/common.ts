@@ -2,6 +2,7 @@
  * What every server's HTTP shell shares: JSON errors, content negotiation,
  * body parsing with limits, and reading the tea name from the path.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Context, Middleware, Next } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import { LIMITS } from '../core/limits';
@@ -74,7 +75,7 @@ function bodyWithLimit(parser: Middleware, limitBytes: number, what: string): Mi
       await parser(ctx, async () => undefined);
     } catch (e) {
       const err = e as { status?: number; message?: string };
-      if (err.status === 413) throw new HttpError(413, `body is larger than ${limitBytes} bytes`);
+      if (err.status === 413) throw tooLarge(limitBytes);
       throw new HttpError(400, `${what}: ${err.message ?? 'parse error'}`);
     }
     await next();
@@ -92,6 +93,48 @@ export function jsonBody(limitBytes: number): Middleware {
 }
 
 export const parseJsonBody: Middleware = jsonBody(LIMITS.bodyBytes);
+
+const tooLarge = (limitBytes: number) => new HttpError(413, `body is larger than ${limitBytes} bytes`);
+
+/**
+ * The request body's bytes as they came, not decoded or parsed, for a server
+ * that passes a body on (the LB): 413 as soon as it is known to be larger
+ * than `limitBytes`, by its Content-Length or by what has arrived.
+ */
+export function readRawBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  if (Number(req.headers['content-length']) > limitBytes) return Promise.reject(tooLarge(limitBytes));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        // Node discards the rest once the answer has gone.
+        stop();
+        req.pause();
+        reject(tooLarge(limitBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const onError = (e: Error) => {
+      stop();
+      reject(new HttpError(400, `body could not be read: ${e.message}`));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
 
 export const NDJSON = 'application/x-ndjson';
 

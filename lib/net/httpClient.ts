@@ -22,7 +22,7 @@ export interface HttpClient {
    * unless `headers` says otherwise. Rejects only when no HTTP response
    * arrives (refused, reset, timed out).
    */
-  request(method: string, url: string, body?: string, timeoutMs?: number, headers?: Record<string, string>): Promise<HttpResponse>;
+  request(method: string, url: string, body?: string | Buffer, timeoutMs?: number, headers?: Record<string, string>): Promise<HttpResponse>;
   close(): void;
 }
 

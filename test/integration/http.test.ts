@@ -310,6 +310,12 @@ describe('integration: HTTP API of a real cluster (Redis, Q, 3 DBs, LB from dist
         expect(ok.status, ok.text).to.equal(200);
       });
 
+      it('a gzip-encoded body is accepted (the LB passes it on with its Content-Encoding)', async function () {
+        const res = await put(gzipSync(Buffer.from('{"rating": 3, "clock": {"z": 1}}')), { ...JSON_HEADERS, 'Content-Encoding': 'gzip' }, `${tag}-gzipped`);
+        expect(res.status, res.text).to.equal(200);
+        expect(await getOk(port(), `${tag}-gzipped`)).to.deep.equal({ rating: 3, choices: [3], clocks: [{ z: 1 }] });
+      });
+
       it(`tea names: ${LIMITS.teaNameBytes} bytes is fine, one byte more is 400, counted in UTF-8 bytes`, async function () {
         const longest = 'a'.repeat(LIMITS.teaNameBytes);
         expect((await putRating(port(), longest, 1, { a: 1 })).status).to.equal(200);
