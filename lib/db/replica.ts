@@ -242,7 +242,7 @@ export class Replica {
    */
   async write(tea: string, version: Version): Promise<TeaState> {
     const { after } = await this.store.update(tea, (state) => mergeVersion(state, version));
-    await this.publishAfterWrite(JSON.stringify(tupleOf(this.name, tea, after)));
+    await this.publishAfterWrite(tea, after);
     this.drainAfterWrite();
     return after;
   }
@@ -256,7 +256,7 @@ export class Replica {
   async delete(tea: string): Promise<TeaState | null> {
     const { before, after } = await this.store.update(tea, deleteAll);
     if (!holds(before)) return null;
-    await this.publishAfterWrite(JSON.stringify(tupleOf(this.name, tea, after)));
+    await this.publishAfterWrite(tea, after);
     this.drainAfterWrite();
     return after;
   }
@@ -285,8 +285,9 @@ export class Replica {
   }
 
   /** See write(): measured, waiting for the queue was most of a sequential write's latency. */
-  private async publishAfterWrite(tuple: string): Promise<void> {
-    const sent = this.publish([tuple]);
+  private async publishAfterWrite(tea: string, after: TeaState): Promise<void> {
+    if (!this.gossips) return; // ndb 1: nobody to tell, so no tuple to build
+    const sent = this.publish([JSON.stringify(tupleOf(this.name, tea, after))]);
     if (!this.watching) await this.awaitQueue(sent);
   }
 
