@@ -29,7 +29,7 @@ export interface AntiEntropyOptions {
   intervalMs: number;
   random?: () => number;
   /**
-   * Milliseconds since this DB last applied gossip (Infinity if never).
+   * Milliseconds since this DB last took gossip from its inbox (Infinity if never).
    * Rounds wait for the inbox to go quiet: while gossip flows, every bucket
    * differs for a moment, and repairing them all each round cost more CPU
    * than the writes themselves (measured under a write load).

@@ -124,7 +124,8 @@ export class Replica {
   private unacked: string[] = [];
   /** Messages leased since start: how the watcher tells that a drain found gossip. */
   private leasedCount = 0;
-  private lastAppliedAt: number | null = null;
+  /** When the inbox last held gossip, this DB's own returning tuples included; null if never. */
+  private lastGossipAt: number | null = null;
 
   constructor(options: ReplicaOptions) {
     const ring = new Ring(options.ndb);
@@ -297,9 +298,9 @@ export class Replica {
     return this.drainer.run();
   }
 
-  /** Milliseconds since this DB last applied a gossip message (Infinity if never). */
+  /** Milliseconds since this DB last took gossip from its inbox, its own returning tuples included (Infinity if never). */
   gossipQuietForMs(): number {
-    return this.lastAppliedAt === null ? Infinity : this.now() - this.lastAppliedAt;
+    return this.lastGossipAt === null ? Infinity : this.now() - this.lastGossipAt;
   }
 
   /** Tuples waiting in the digest: for tests and the health endpoint. */
@@ -383,7 +384,9 @@ export class Replica {
     // With the timer on, a full digest waits for its tick (see publish()); but a drain is
     // already one batch, so its tuples travel on at once and do not wait a tick at every hop.
     if (this.timer !== null && tuples.length > 0) await this.flush();
-    if (tuples.length > 0) this.lastAppliedAt = this.now();
+    // Gossip is flowing whenever messages come, even when every one is this DB's own, back from
+    // round the ring (all writes sent to this DB): anti-entropy would only race that gossip.
+    if (messages.length > 0) this.lastGossipAt = this.now();
     return tuples.length;
   }
 

@@ -140,6 +140,23 @@ describe('db/Replica gossip (in memory)', () => {
     expect(sent[1].rating).to.equal(2);
   });
 
+  it('gossip is not quiet while only this DB’s own tuples come back round the ring (so anti-entropy waits)', async () => {
+    let t = 1000;
+    const queue = new FlakyQueue();
+    const replicas = [0, 1].map((id) => new Replica({ id, ndb: 2, digestLength: 1, store: new MemoryTeaStore(), queue, log: silentLogger, now: () => t }));
+    expect(replicas[0].gossipQuietForMs()).to.equal(Infinity);
+    await replicas[0].write('direct', v(1, '{"a":1}')); // every write goes to db0, as when clients bypass the LB
+    t = 2000;
+    await replicas[1].drain(); // applies db0's tuple and passes it on, back to db0
+    expect(replicas[1].gossipQuietForMs()).to.equal(0);
+    t = 5000;
+    await replicas[0].drain(); // nothing but its own tuple: dropped, but gossip is flowing all the same
+    expect(replicas[0].gossipQuietForMs()).to.equal(0);
+    await replicas[0].drain(); // an empty inbox is quiet
+    t = 5600;
+    expect(replicas[0].gossipQuietForMs()).to.equal(600);
+  });
+
   it('a write does the write first, then drains: its tuple goes out before the gossip it drained', async () => {
     const { queue, stores, replicas } = makeRing(4, 2);
     await enqueue(queue, 'db0', [tupleMessage('db0', 't', stateOf(v(1, '{"x":1}')))]);
