@@ -65,6 +65,8 @@ function requireContentType(type: string): Middleware {
 
 export const requireJsonContentType: Middleware = requireContentType('application/json');
 
+const tooLarge = (limitBytes: number) => new HttpError(413, `body is larger than ${limitBytes} bytes`);
+
 /**
  * Run koa-bodyparser as middleware with our errors: 413 above `limitBytes`,
  * 400 (`what` and the parser's message) for anything else it rejects.
@@ -93,8 +95,6 @@ export function jsonBody(limitBytes: number): Middleware {
 }
 
 export const parseJsonBody: Middleware = jsonBody(LIMITS.bodyBytes);
-
-const tooLarge = (limitBytes: number) => new HttpError(413, `body is larger than ${limitBytes} bytes`);
 
 /**
  * The request body's bytes as they came, not decoded or parsed, for a server

@@ -5,11 +5,11 @@
  */
 import Koa, { Context } from 'koa';
 import Router from '@koa/router';
+import { LIMITS } from '../core/limits';
 import { Ring, dbName } from '../core/ring';
 import {
   HttpError, jsonErrors, methodNotAllowed, readRawBody, requireAcceptJson, requireJsonContentType, teaFromPath,
 } from '../http/common';
-import { LIMITS } from '../core/limits';
 import { Logger } from '../log';
 import { HttpClient } from '../net/httpClient';
 import { DbHealth } from './health';
