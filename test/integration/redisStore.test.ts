@@ -47,6 +47,15 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
     return n;
   }
 
+  /**
+   * Reads of a tea's hash so far, the store's own (loadRaw's HMGET): Redis counts the HMGET inside
+   * each compare-and-set too, so with one tea per call, subtract the calls.
+   */
+  async function hashReads(): Promise<number> {
+    const info = await raw.info('commandstats');
+    return Number(/^cmdstat_hmget:calls=(\d+)/m.exec(info)?.[1] ?? 0) - (await casCalls());
+  }
+
   before(async function () {
     ({ layout, port, process: redisProcess } = await startOwnRedis('redisStore', PORT_BLOCKS.redisStore));
     raw = client();
@@ -124,6 +133,43 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
     }
     const hash = await raw.hgetall('/rating/worked');
     expect(JSON.parse(hash.clocks)).to.deep.equal([{ c4: 102, c5: 21, c23: 40 }]);
+  });
+
+  describe('what the store remembers of its own writes', function () {
+    // Two teas remembered decoded, three more as text: small, so a test can push teas out.
+    const small = () => {
+      const s = new RedisTeaStore(client(), { teas: 2, texts: 3 });
+      extraStores.push(s);
+      return s;
+    };
+
+    it('a tea pushed out of the decoded memory is written from its remembered text, without reading Redis', async function () {
+      const s = small();
+      for (const tea of ['mem-a', 'mem-b', 'mem-c']) await s.update(tea, put(v(1, { w: 1 })));
+      const reads = await hashReads();
+      const { before, after } = await s.update('mem-a', put(v(2, { w: 2 })));
+      expect(await hashReads(), 'no read of mem-a').to.equal(reads);
+      expect(exact(before)).to.equal(exact(put(v(1, { w: 1 }))(EMPTY)));
+      expect(exact(await store.load('mem-a'))).to.equal(exact(after));
+    });
+
+    it('a tea pushed out of both memories is read from Redis again', async function () {
+      const s = small();
+      for (const tea of ['old-a', 'old-b', 'old-c', 'old-d', 'old-e', 'old-f']) await s.update(tea, put(v(1, { w: 1 })));
+      const reads = await hashReads();
+      await s.update('old-a', put(v(2, { w: 2 })));
+      expect(await hashReads()).to.equal(reads + 1);
+      expect((await store.load('old-a')).versions.map((x) => x.choice)).to.deep.equal([2]);
+    });
+
+    it('a remembered text that someone else has overwritten in Redis loses the compare-and-set, and the write merges with theirs', async function () {
+      const s = small();
+      for (const tea of ['text-a', 'text-b', 'text-c']) await s.update(tea, put(v(1, { w: 1 })));
+      await raw.hset(ratingKey('text-a'), 'rating', '7', 'choices', '[7]', 'clocks', '[{"other":1}]');
+      await s.update('text-a', put(v(2, { w: 2 })));
+      const held = await store.load('text-a');
+      expect(held.versions.map((x) => x.choice).sort()).to.deep.equal([2, 7]);
+    });
   });
 
   it('a stale write changes nothing in Redis and issues no compare-and-set', async function () {
