@@ -301,6 +301,13 @@ async function main(): Promise<void> {
     }
   };
 
+  /** What a warmed-up system costs with no requests, into its run. */
+  const recordIdle = async (sys: System, run: SystemRun): Promise<void> => {
+    const idle = await idleUse(sys);
+    run.idleServerCores = idle.cores;
+    run.idleRedisCommandsPerSecond = idle.redisCommandsPerSecond;
+  };
+
   /** Start a system and warm it up (every main tea written once, replication settled). */
   const startWarm = async (kind: 'store' | 'baseline', ndb: number): Promise<{ sys: System; run: SystemRun }> => {
     const sys = await start(kind, ndb);
@@ -326,11 +333,7 @@ async function main(): Promise<void> {
     const both = [baseline, store];
     const systems = both.map((x) => x.sys);
     try {
-      for (const { sys, run } of both) {
-        const idle = await idleUse(sys);
-        run.idleServerCores = idle.cores;
-        run.idleRedisCommandsPerSecond = idle.redisCommandsPerSecond;
-      }
+      for (const { sys, run } of both) await recordIdle(sys, run);
       if (has('latency')) {
         const [put, getStrong, getWeak] = [
           await paired('PUT sequential', 1, (k) => putOp(mainTea(k)), systems),
@@ -361,11 +364,7 @@ async function main(): Promise<void> {
     const { sys, run } = earlier ? { sys: await start(kind, opts.ndb), run: earlier } : await startWarm(kind, opts.ndb);
     const tag = `${kind} ndb${opts.ndb}`;
     try {
-      if (!earlier) {
-        const idle = await idleUse(sys);
-        run.idleServerCores = idle.cores;
-        run.idleRedisCommandsPerSecond = idle.redisCommandsPerSecond;
-      }
+      if (!earlier) await recordIdle(sys, run);
       // For each count: stop the DBs and the LB, wipe, write the teas straight into Redis, start
       // the servers over that data (as after a restore: the store indexes it at start-up), measure.
       run.scale = [];
