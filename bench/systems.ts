@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Defaults } from '../lib/config';
 import { Cluster, Layout, layoutFrom } from '../lib/cluster/cluster';
-import { Managed, assertPortFree, requireRedisServer, startProcess, stopProcess } from '../lib/cluster/processes';
+import { Managed, NODE_SERVER_FLAGS, assertPortFree, requireRedisServer, startProcess, stopProcess } from '../lib/cluster/processes';
 import { fnv1a } from './baseline/common';
 
 export type SystemKind = 'store' | 'baseline';
@@ -166,7 +166,7 @@ export async function startStore(o: StoreOptions): Promise<System> {
           const config = cluster.dbConfig(i, settings);
           cluster.dbs[i] = await startProcess({
             role: `db ${i}`, host, port: config.hostport as number, command: process.execPath,
-            args: [...(o.dbNodeArgs ?? []), join(o.root, 'dist', 'serverDB.js'), JSON.stringify(config)], logfile: config.logfile as string,
+            args: [...NODE_SERVER_FLAGS, ...(o.dbNodeArgs ?? []), join(o.root, 'dist', 'serverDB.js'), JSON.stringify(config)], logfile: config.logfile as string,
             timeoutMs: DB_START_TIMEOUT_MS,
           });
         }),
@@ -238,7 +238,7 @@ export async function startBaseline(o: BaselineOptions): Promise<System> {
         const port = layout.dbBasePort + i;
         const config = { id: i, host, port, redisHost: host, redisPort: layout.redisBasePort + i };
         dbs[i] = await startProcess({
-          role: `baseline db ${i}`, host, port, command: process.execPath, args: [script('dbBaseline'), JSON.stringify(config)],
+          role: `baseline db ${i}`, host, port, command: process.execPath, args: [...NODE_SERVER_FLAGS, script('dbBaseline'), JSON.stringify(config)],
           logfile: join(layout.logDir, `dbBaseline${i}.log`),
         });
       }),
@@ -246,7 +246,7 @@ export async function startBaseline(o: BaselineOptions): Promise<System> {
     const config = { host, port: layout.lbPort, ndb: o.ndb, dbHost: host, dbBasePort: layout.dbBasePort, httpClient: o.httpClient };
     lb = await startProcess({
       role: 'baseline lb', host, port: layout.lbPort, command: process.execPath,
-      args: [script('lbBaseline'), JSON.stringify(config)], logfile: join(layout.logDir, 'lbBaseline.log'),
+      args: [...NODE_SERVER_FLAGS, script('lbBaseline'), JSON.stringify(config)], logfile: join(layout.logDir, 'lbBaseline.log'),
     });
   };
   const entry = {

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { Defaults } from '../config';
 import { mkdirSync } from 'node:fs';
 import Redis from 'ioredis';
-import { Managed, assertPortFree, requireRedisServer, startProcess, stopProcess } from './processes';
+import { Managed, NODE_SERVER_FLAGS, assertPortFree, requireRedisServer, startProcess, stopProcess } from './processes';
 
 export interface Layout {
   host: string;
@@ -109,6 +109,7 @@ export class Cluster {
     this.queue = await startProcess({
       role: 'queue', host, port: qPort, command: process.execPath,
       args: [
+        ...NODE_SERVER_FLAGS,
         ...nodeArgs,
         this.script('serverQ'),
         JSON.stringify({ id: 0, host, port: qPort, nq: 1, ndb, logfile, redis: { host, port: this.layout.qRedisPort } }),
@@ -137,7 +138,7 @@ export class Cluster {
     const config = this.dbConfig(i, settings);
     const managed = await startProcess({
       role: `db ${i}`, host: this.layout.host, port: config.hostport as number, command: process.execPath,
-      args: [...(settings.nodeArgs ?? []), this.script('serverDB'), JSON.stringify(config)], logfile: config.logfile as string,
+      args: [...NODE_SERVER_FLAGS, ...(settings.nodeArgs ?? []), this.script('serverDB'), JSON.stringify(config)], logfile: config.logfile as string,
     });
     this.dbs[i] = managed;
     return managed;
@@ -149,7 +150,7 @@ export class Cluster {
     const config = { id: 0, host, port: lbPort, ndb: settings.lbNdb ?? ndb, 'db-base-port': dbBasePort, 'db-host': host, logfile };
     this.lb = await startProcess({
       role: 'load balancer', host, port: lbPort, command: process.execPath,
-      args: [...(settings.nodeArgs ?? []), this.script('serverLB'), JSON.stringify(config)], logfile,
+      args: [...NODE_SERVER_FLAGS, ...(settings.nodeArgs ?? []), this.script('serverLB'), JSON.stringify(config)], logfile,
     });
     return this.lb;
   }

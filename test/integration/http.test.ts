@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import Redis from 'ioredis';
 import { Cluster } from '../../lib/cluster/cluster';
-import { Managed } from '../../lib/cluster/processes';
+import { Managed, NODE_SERVER_FLAGS } from '../../lib/cluster/processes';
 import { Ring } from '../../lib/core/ring';
 import { LIMITS } from '../../lib/core/limits';
 import { NDJSON } from '../../lib/http/common';
@@ -945,6 +945,15 @@ describe('integration: HTTP API of a real cluster (Redis, Q, 3 DBs, LB from dist
 
     it('every process is still running', function () {
       for (const p of allProcesses(cluster!)) expect(isAlive(p), `${p.role} on ${p.port}`).to.equal(true);
+    });
+
+    it('every node server runs with the V8 flags the cluster gives its servers', function () {
+      const servers = allProcesses(cluster!).filter((p) => p.child.spawnfile === process.execPath);
+      expect(servers.map((p) => p.role)).to.include.members(['queue', 'db 0', 'db 1', 'db 2', 'load balancer']);
+      for (const p of servers) {
+        const argv = readFileSync(`/proc/${p.child.pid}/cmdline`, 'utf8').split('\0');
+        for (const flag of NODE_SERVER_FLAGS) expect(argv, p.role).to.include(flag);
+      }
     });
 
     it('a normal PUT and GET still work through the LB and at every DB', async function () {
