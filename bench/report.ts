@@ -86,7 +86,13 @@ export function buildSummary(r: Results): { rows: Row[]; targets: Target[]; clie
                 target: `>= ${TARGETS.throughputRatio}x`,
                 pass: (ratio(sp.sustainedThroughput, bp?.throughput) ?? 0) >= TARGETS.throughputRatio,
               }),
-              row(sec, 'PUT replication catch-up after the load', 's', 2, sp.catchUpSeconds, null),
+              ...(sp.replicationPace
+                ? [
+                    row(sec, `PUT replication catch-up after a ${sp.replicationPace.short.seconds.toFixed(2)} s slice`, 's', 2, sp.replicationPace.short.catchUpSeconds, null),
+                    row(sec, `PUT replication catch-up after a ${sp.replicationPace.long.seconds.toFixed(2)} s load`, 's', 2, sp.replicationPace.long.catchUpSeconds, null),
+                    row(sec, 'PUT replication backlog per second of load', 's', 3, sp.replicationPace.backlogPerSecond, null),
+                  ]
+                : [row(sec, 'PUT replication catch-up after the load', 's', 2, sp.catchUpSeconds, null)]),
             ]
           : []),
         row(sec, `${name} p99`, 'ms', 2, sp?.latencyMs.p99, bp?.latencyMs.p99),

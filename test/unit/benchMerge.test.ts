@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { CpuUse, mergeCpu } from '../../bench/cpu';
-import { mergePhases, runPhase } from '../../bench/load';
+import { mergePhases, replicationPace, runPhase } from '../../bench/load';
 
 /** A slice whose requests each take `ms` (a fake sender: no sockets). */
 function slice(ms: number, durationMs: number) {
@@ -47,5 +47,28 @@ describe('bench: merging paired slices', () => {
     expect(merged.serverUsPerRequest).to.be.closeTo((100 * 300 + 400 * 100) / 400, 1e-9);
     expect(merged.loadGeneratorCores).to.be.closeTo(0.5, 1e-9);
     expect(mergeCpu([])).to.equal(undefined);
+  });
+
+  describe('replicationPace: the backlog a load builds, apart from the pipeline\'s fixed latency', () => {
+    it('a catch-up that does not grow with the load\'s length is no backlog at all', () => {
+      const pace = replicationPace({ seconds: 1.25, catchUpSeconds: 0.33 }, { seconds: 5, catchUpSeconds: 0.33 });
+      expect(pace.backlogPerSecond).to.equal(0);
+    });
+
+    it('a catch-up that grows with the load is backlog, per second of load', () => {
+      // Replication at 5/6 of the accepted rate: each second of load leaves 0.2 s of work behind.
+      const pace = replicationPace({ seconds: 1.25, catchUpSeconds: 0.33 + 0.25 }, { seconds: 5, catchUpSeconds: 0.33 + 1 });
+      expect(pace.backlogPerSecond).to.be.closeTo(0.2, 1e-9);
+      expect(pace.short.seconds).to.equal(1.25);
+      expect(pace.long.catchUpSeconds).to.be.closeTo(1.33, 1e-9);
+    });
+
+    it('a longer load that happened to catch up sooner (noise) is no backlog, not a negative one', () => {
+      expect(replicationPace({ seconds: 1.25, catchUpSeconds: 0.4 }, { seconds: 5, catchUpSeconds: 0.3 }).backlogPerSecond).to.equal(0);
+    });
+
+    it('refuses a "long" load that is not longer than the short one', () => {
+      expect(() => replicationPace({ seconds: 5, catchUpSeconds: 0.3 }, { seconds: 5, catchUpSeconds: 0.4 })).to.throw(/longer/);
+    });
   });
 });
