@@ -21,6 +21,7 @@ function allPhases(r: Results, kind: 'store' | 'baseline'): PhaseResult[] {
     if (run.latency) list.push(run.latency.put, run.latency.getStrong, run.latency.getWeak);
     if (run.throughput?.put) list.push(run.throughput.put);
     if (run.throughput?.get) list.push(run.throughput.get);
+    if (run.throughput?.putLongLoad) list.push(run.throughput.putLongLoad);
     for (const p of run.scale ?? []) list.push(p.put, p.get);
   }
   const n1 = kind === 'store' ? r.replication?.storeNdb1 : r.replication?.baselineNdb1;

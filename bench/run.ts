@@ -317,15 +317,16 @@ async function main(): Promise<void> {
    * Whether the store's replication keeps up with the c=32 PUT load whose
    * slices `put` merges: one more load as long as the whole phase, and the
    * catch-up after it against the slices' (replicationPace() in load.ts).
-   * Sets put's pace and sustained throughput.
+   * Sets put's pace and sustained throughput; returns the longer load.
    */
-  const measureReplicationPace = async (put: PhaseResult, sys: System): Promise<void> => {
-    if (put.catchUpSeconds === undefined) return;
+  const measureReplicationPace = async (put: PhaseResult, sys: System): Promise<PhaseResult | undefined> => {
+    if (put.catchUpSeconds === undefined) return undefined;
     const long = await phase(`${sys.kind} ndb${sys.ndb} PUT c=${c}, one ${opts.duration} s load`, c, (k) => putOp(mainTea(k)), sys);
     const pace = replicationPace({ seconds: put.seconds / PHASE_SLICES, catchUpSeconds: put.catchUpSeconds }, { seconds: long.seconds, catchUpSeconds: long.catchUpSeconds! });
     put.replicationPace = pace;
     put.sustainedThroughput = put.throughput / (1 + pace.backlogPerSecond);
     progress.log(`  ${''.padEnd(40)} replication backlog ${pace.backlogPerSecond.toFixed(3)} s per s of load: ${put.sustainedThroughput.toFixed(0)} writes/s sustained`);
+    return long;
   };
 
   /** Latency and throughput: both systems running, every phase in alternating slices (paired()). */
@@ -352,9 +353,11 @@ async function main(): Promise<void> {
       }
       if (has('throughput')) {
         const put = await paired(`PUT c=${c}`, c, (k) => putOp(mainTea(k)), systems);
-        await measureReplicationPace(put[both.indexOf(store)], store.sys);
+        const putLongLoad = await measureReplicationPace(put[both.indexOf(store)], store.sys);
         const get = await paired(`GET c=${c}`, c, (k) => ({ method: 'GET', path: `/rating/${spread(k)}` }), systems);
         both.forEach(({ run }, i) => (run.throughput = { put: put[i], get: get[i] }));
+        // Its requests count like any phase's (errors above all).
+        if (putLongLoad) store.run.throughput!.putLongLoad = putLongLoad;
       }
       return { baseline: baseline.run, store: store.run };
     } finally {

@@ -39,7 +39,8 @@ export interface SystemRun {
   /** Commands all its Redis servers processed per second with no requests. */
   idleRedisCommandsPerSecond?: number;
   latency?: { put: PhaseResult; getStrong: PhaseResult; getWeak: PhaseResult };
-  throughput?: { put?: PhaseResult; get?: PhaseResult };
+  /** putLongLoad (store): the one whole-phase PUT load after the slices that tells whether replication keeps up. */
+  throughput?: { put?: PhaseResult; get?: PhaseResult; putLongLoad?: PhaseResult };
   scale?: ScalePoint[];
 }
 

@@ -4,7 +4,9 @@
  */
 import { expect } from 'chai';
 import { CpuUse, mergeCpu } from '../../bench/cpu';
-import { mergePhases, replicationPace, runPhase } from '../../bench/load';
+import { PhaseResult, mergePhases, replicationPace, runPhase } from '../../bench/load';
+import { buildSummary, errorsOf } from '../../bench/report';
+import type { Results, SystemRun } from '../../bench/types';
 
 /** A slice whose requests each take `ms` (a fake sender: no sockets). */
 function slice(ms: number, durationMs: number) {
@@ -70,5 +72,28 @@ describe('bench: merging paired slices', () => {
     it('refuses a "long" load that is not longer than the short one', () => {
       expect(() => replicationPace({ seconds: 5, catchUpSeconds: 0.3 }, { seconds: 5, catchUpSeconds: 0.4 })).to.throw(/longer/);
     });
+  });
+});
+
+describe('bench: the error count covers every measured load', () => {
+  const latency = { min: 1, mean: 1, p50: 1, p75: 1, p90: 1, p95: 1, p99: 1, p999: 1, max: 1 };
+  const result = (label: string, errors: number): PhaseResult => ({
+    label, concurrency: 32, seconds: 5, ok: 5000, errors, errorSamples: [], throughput: 1000, latencyMs: latency, loadCpuUsPerRequest: 50,
+  });
+  const run = (kind: 'store' | 'baseline', longLoadErrors?: number): SystemRun => ({
+    kind, ndb: 4, processes: [], warmup: { seconds: 1, errors: 0, errorSamples: [] },
+    throughput: {
+      put: result('PUT', 0), get: result('GET', 0),
+      ...(longLoadErrors === undefined ? {} : { putLongLoad: result('PUT, one long load', longLoadErrors) }),
+    },
+  });
+  const results = (longLoadErrors: number) => ({ store: run('store', longLoadErrors), baseline: run('baseline') }) as unknown as Results;
+
+  it('errors in the store\'s long PUT load (replication pace) count, and fail the zero-errors target', () => {
+    expect(errorsOf(results(0), 'store')).to.equal(0);
+    expect(errorsOf(results(3), 'store')).to.equal(3);
+    const target = (r: Results) => buildSummary({ ...r, options: { ndb: 4, concurrency: 32 } } as Results).targets.find((t) => t.name === 'store errors');
+    expect(target(results(0))?.pass).to.equal(true);
+    expect(target(results(3))?.pass).to.equal(false);
   });
 });
