@@ -74,7 +74,7 @@ export interface PhaseResult {
   catchUpSeconds?: number;
   /** The store's c=32 PUT phase: how fast replication falls behind the load (replicationPace()). */
   replicationPace?: ReplicationPace;
-  /** The same: the write rate the store sustains with replication keeping up, throughput / (1 + backlog per second). */
+  /** The store's c=32 PUT phase too: the write rate it sustains with replication done, throughput / (1 + backlog per second). */
   sustainedThroughput?: number;
   /** Milliseconds, over the successful requests of the measured window. */
   latencyMs: Latency;
