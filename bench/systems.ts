@@ -158,20 +158,9 @@ export async function startStore(o: StoreOptions): Promise<System> {
   live.add(entry);
   const settings = { digestLength: o.digestLength };
   const startServers = async () => {
-    // The DBs are started here rather than with cluster.startDB, for a longer start-up timeout:
-    // with many teas in Redis a DB indexes them before it listens.
-    await withNodeOptions(o.nodeOptions, () =>
-      Promise.all(
-        range(o.ndb).map(async (i) => {
-          const config = cluster.dbConfig(i, settings);
-          cluster.dbs[i] = await startProcess({
-            role: `db ${i}`, host, port: config.hostport as number, command: process.execPath,
-            args: [...NODE_SERVER_FLAGS, ...(o.dbNodeArgs ?? []), join(o.root, 'dist', 'serverDB.js'), JSON.stringify(config)], logfile: config.logfile as string,
-            timeoutMs: DB_START_TIMEOUT_MS,
-          });
-        }),
-      ),
-    );
+    // A long start-up timeout: with many teas in Redis a DB indexes them before it listens.
+    const dbSettings = { ...settings, nodeArgs: o.dbNodeArgs ?? [], dbStartTimeoutMs: DB_START_TIMEOUT_MS };
+    await withNodeOptions(o.nodeOptions, () => Promise.all(range(o.ndb).map((i) => cluster.startDB(i, dbSettings))));
     await withNodeOptions(o.nodeOptions, () => cluster.startLB({ ...settings, nodeArgs: o.lbNodeArgs ?? [] }));
   };
   try {

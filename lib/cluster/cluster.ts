@@ -36,6 +36,8 @@ export interface ServerSettings {
   dbOverrides?: (i: number) => Record<string, unknown>;
   /** Extra arguments for node before the script (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** How long a DB may take to listen (startProcess's default otherwise): over many teas it indexes them first. */
+  dbStartTimeoutMs?: number;
 }
 
 export class Cluster {
@@ -139,6 +141,7 @@ export class Cluster {
     const managed = await startProcess({
       role: `db ${i}`, host: this.layout.host, port: config.hostport as number, command: process.execPath,
       args: [...NODE_SERVER_FLAGS, ...(settings.nodeArgs ?? []), this.script('serverDB'), JSON.stringify(config)], logfile: config.logfile as string,
+      timeoutMs: settings.dbStartTimeoutMs,
     });
     this.dbs[i] = managed;
     return managed;
