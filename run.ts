@@ -4,7 +4,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { Cluster, layoutFrom } from './lib/cluster/cluster';
+import { Cluster, layoutFrom } from './tools/cluster/cluster';
 import { loadDefaults, projectRoot } from './lib/server/boot';
 
 async function main(): Promise<void> {

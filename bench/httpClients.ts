@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import Koa from 'koa';
 import Router from '@koa/router';
-import { assertPortFree, startProcess } from '../lib/cluster/processes';
+import { assertPortFree, startProcess } from '../tools/cluster/processes';
 import { listen, main, onStop, parseArg, readBody } from './baseline/common';
 import { benchHttpClient, clientKinds } from './clientKinds';
 import { Op, PhaseResult, runPhase } from './load';

@@ -10,7 +10,7 @@
  *   baseline  20500   21000 + i     23555 + i     -
  *
  * The store is the product, started with its own orchestrator
- * (lib/cluster/cluster.ts); the baseline is bench/baseline/, with Redis
+ * (tools/cluster/cluster.ts); the baseline is bench/baseline/, with Redis
  * servers started by the same orchestrator so that they are configured alike.
  * Every process started is registered, so that stopEverything() (and, as a
  * last resort, killEverythingNow() on exit) leaves nothing behind.
@@ -20,8 +20,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Defaults } from '../lib/config';
-import { Cluster, Layout, layoutFrom } from '../lib/cluster/cluster';
-import { Managed, NODE_SERVER_FLAGS, assertPortFree, requireRedisServer, startProcess, stopProcess } from '../lib/cluster/processes';
+import { Cluster, Layout, layoutFrom } from '../tools/cluster/cluster';
+import { Managed, NODE_SERVER_FLAGS, assertPortFree, requireRedisServer, startProcess, stopProcess } from '../tools/cluster/processes';
 import { fnv1a } from './baseline/common';
 
 export type SystemKind = 'store' | 'baseline';

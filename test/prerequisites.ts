@@ -1,5 +1,5 @@
 /** Run before the tests: stop early, saying how to fix it, when redis-server is missing. */
-import { requireRedisServer } from '../lib/cluster/processes';
+import { requireRedisServer } from '../tools/cluster/processes';
 
 try {
   requireRedisServer();

@@ -11,7 +11,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import Redis from 'ioredis';
 import { Ring } from '../lib/core/ring';
-import { Cluster, layoutFrom } from '../lib/cluster/cluster';
+import { Cluster, layoutFrom } from '../tools/cluster/cluster';
 import { nodeHttpClient } from '../lib/net/httpClient';
 import { loadDefaults, projectRoot } from '../lib/server/boot';
 import { QueueClient, StoreClient } from './scenarios/client';

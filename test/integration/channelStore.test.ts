@@ -12,7 +12,7 @@
  */
 import { expect } from 'chai';
 import Redis from 'ioredis';
-import { Managed } from '../../lib/cluster/processes';
+import { Managed } from '../../tools/cluster/processes';
 import { ChannelStore, Leased, MemoryChannelStore } from '../../lib/queue/channelStore';
 import { RedisChannelStore } from '../../lib/queue/redisChannelStore';
 import { startOwnRedis, stopTracked } from '../support/cluster';

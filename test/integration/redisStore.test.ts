@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import Redis from 'ioredis';
-import { Managed } from '../../lib/cluster/processes';
+import { Managed } from '../../tools/cluster/processes';
 import { Clock, makeClock } from '../../lib/core/clock';
 import { EMPTY, TeaState, Version, deleteAll, mergeVersion, rating } from '../../lib/core/versions';
 import { normalize } from '../../lib/core/antiEntropy';

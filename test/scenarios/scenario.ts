@@ -1,6 +1,6 @@
 /** What a scenario is and what it gets to work with. */
 import Redis from 'ioredis';
-import { ServerSettings } from '../../lib/cluster/cluster';
+import { ServerSettings } from '../../tools/cluster/cluster';
 import { Clock } from '../../lib/core/clock';
 import { Ring } from '../../lib/core/ring';
 import { canonicalVersions } from '../../lib/core/versions';

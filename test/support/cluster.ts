@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cluster, ServerSettings } from '../../lib/cluster/cluster';
-import { Managed, StartOptions, startProcess, stopProcess } from '../../lib/cluster/processes';
+import { Cluster, ServerSettings } from '../../tools/cluster/cluster';
+import { Managed, StartOptions, startProcess, stopProcess } from '../../tools/cluster/processes';
 import { TestLayout, claimTestLayout } from './layout';
 
 const live = new Set<Managed>();

@@ -24,7 +24,7 @@
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { Layout, layoutFrom } from '../../lib/cluster/cluster';
+import { Layout, layoutFrom } from '../../tools/cluster/cluster';
 import { loadDefaults, projectRoot } from '../../lib/server/boot';
 
 /** Ports per block in the DB, Redis and spare ranges: so ndb is at most this. */

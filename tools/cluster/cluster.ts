@@ -3,7 +3,7 @@
  * the LB, with the ports of SPEC.md by default.
  */
 import { join, resolve } from 'node:path';
-import { Defaults } from '../config';
+import { Defaults } from '../../lib/config';
 import { mkdirSync } from 'node:fs';
 import Redis from 'ioredis';
 import { Managed, NODE_SERVER_FLAGS, assertPortFree, requireRedisServer, startProcess, stopProcess } from './processes';
