@@ -1,55 +1,50 @@
 /**
- * A DB instance: `node dist/serverDB.js '<json>'` (keys of SPEC.md), or with
- * no argument single-instance mode on port 3000 over the Redis at
- * localhost:6379.
+ * A DB instance: `node dist/serverDB.js '<json>'` (the original keys, see
+ * docs/protocol.md "Configuration"), or with no argument single-instance
+ * mode on port 3000 over the Redis at localhost:6379.
  */
-import Redis from 'ioredis';
 import { dbConfig, parseOverrides } from './lib/config';
+import { dbName } from './lib/core/ring';
 import { AntiEntropy } from './lib/db/antiEntropy';
 import { dbApp } from './lib/db/app';
 import { RedisTeaStore, STORE_REDIS_OPTIONS } from './lib/db/redisStore';
 import { Replica } from './lib/db/replica';
 import { createLogger } from './lib/log';
 import { createHttpClient } from './lib/net/httpClient';
-import { HttpQueue } from './lib/queue/httpQueue';
-import { closeServer, listen, loadDefaults, onShutdown, runMain } from './lib/server/boot';
+import { SocketLink } from './lib/queue/link';
+import { closeNow, connectRedis, listen, loadDefaults, onShutdown, runMain } from './lib/server/boot';
 
 runMain('serverDB', async () => {
   const config = dbConfig(loadDefaults(), parseOverrides(process.argv[2], 'serverDB'));
   const log = createLogger(`db${config.id}`, config.logfile);
-  const { host, port } = config.servers[0];
-  // No offline queue: while Redis is down a request fails at once (503, so the LB fails over)
-  // instead of waiting for a reconnect.
-  const redis = new Redis({ host, port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, ...STORE_REDIS_OPTIONS });
-  redis.on('error', (e) => log.warnEvery('redis', 5000, `redis ${host}:${port}: ${e.message}`));
-  try {
-    await redis.connect();
-  } catch (e) {
-    throw new Error(`cannot reach Redis at ${host}:${port}: ${(e as Error).message}`);
-  }
-  const store = new RedisTeaStore(redis);
-  const indexed = await store.ensureIndex();
-  if (indexed > 0) log.info(`indexed ${indexed} teas for anti-entropy`);
+  // The original harness starts every id 0..3 with ndb 1 for its one-DB scenario: such a DB serves, alone.
+  const inRing = config.id < config.ndb;
+  if (!inRing) log.warn(`id ${config.id} is not below ndb ${config.ndb}: serving direct requests, taking no part in gossip`);
+  const gossips = inRing && config.ndb > 1;
+  const redis = await connectRedis('Redis', config.servers[0], log, STORE_REDIS_OPTIONS);
+  const flushAfterMs = config['flush-after-ms'];
+  // A change is gossip's to deliver for as long as gossip can take with no traffic: a wait of flush-after-ms per hop.
+  const store = new RedisTeaStore(redis, { recentMs: (config.ndb + 1) * flushAfterMs });
+  const link = gossips
+    ? new SocketLink(config.qhost, config.qport, dbName((config.id + config.ndb - 1) % config.ndb), dbName(config.id), (m) => log.warnEvery('link', 5000, m))
+    : null;
+  const replica = new Replica({ id: config.id, ndb: config.ndb, digestLength: config['digest-length'], flushAfterMs, store, link, log });
   const http = createHttpClient();
-  const queue = new HttpQueue(config.qhost, config.qport, http);
-  const replica = new Replica({
-    id: config.id, ndb: config.ndb, digestLength: config['digest-length'], store, queue, log,
-    gossipIntervalMs: config['gossip-interval-ms'], flushAfterMs: config['flush-after-ms'],
-  });
   const antiEntropy = new AntiEntropy({
-    id: config.id, peers: config.peers, store, http, log, intervalMs: config['anti-entropy-interval-ms'],
-    gossipQuietForMs: () => replica.gossipQuietForMs(),
+    id: config.id, peers: config.peers, store, merge: (entries) => replica.mergeStates(entries), http, log,
+    intervalMs: gossips ? config['anti-entropy-interval-ms'] : 0, gossipQuietForMs: () => replica.gossipQuietForMs(),
   });
   const app = dbApp(replica, antiEntropy, log, () => redis.status === 'ready');
   const server = await listen(app, config.host, config.hostport, `serverDB ${config.id}`);
-  replica.start();
-  antiEntropy.start();
-  log.info(`listening on ${config.host}:${config.hostport}, redis ${host}:${port}, queue ${config.qhost}:${config.qport}, ndb ${config.ndb}`);
-  onShutdown(log, async () => {
-    await closeServer(server);
-    await antiEntropy.stop();
-    await replica.stop();
-    await queue.close();
-    await store.close();
+  onShutdown(log, () => {
+    // Nothing more reaches Redis or the queue: what is not sent is in the stored digest, for the next start.
+    replica.stop();
+    antiEntropy.stop();
+    closeNow(server);
+    redis.disconnect();
+    http.close();
   });
+  await replica.start();
+  antiEntropy.start();
+  log.info(`listening on ${config.host}:${config.hostport}, redis ${config.servers[0].host}:${config.servers[0].port}, queue ${config.qhost}:${config.qport}, ndb ${config.ndb}`);
 });

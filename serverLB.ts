@@ -1,13 +1,13 @@
 /**
- * The load balancer: `node dist/serverLB.js '<json>'` (keys of SPEC.md), or
- * with no argument ndb 1 on port 2500.
+ * The load balancer: `node dist/serverLB.js '<json>'` (the original keys),
+ * or with no argument ndb 1 on port 2500.
  */
 import { dbUrls, lbApp } from './lib/lb/app';
 import { DbHealth } from './lib/lb/health';
 import { lbConfig, parseOverrides } from './lib/config';
 import { createLogger } from './lib/log';
 import { createHttpClient } from './lib/net/httpClient';
-import { closeServer, listen, loadDefaults, onShutdown, runMain } from './lib/server/boot';
+import { closeNow, listen, loadDefaults, onShutdown, runMain } from './lib/server/boot';
 
 runMain('serverLB', async () => {
   const config = lbConfig(loadDefaults(), parseOverrides(process.argv[2], 'serverLB'));
@@ -18,9 +18,9 @@ runMain('serverLB', async () => {
   const server = await listen(app, config.host, config.port, 'serverLB');
   health.start();
   log.info(`listening on ${config.host}:${config.port}, ndb ${config.ndb}, DBs from ${config['db-host']}:${config['db-base-port']}`);
-  onShutdown(log, async () => {
+  onShutdown(log, () => {
     health.stop();
-    await closeServer(server);
+    closeNow(server);
     http.close();
   });
 });

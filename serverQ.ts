@@ -1,37 +1,37 @@
 /**
- * The queue service: `node dist/serverQ.js '<json>'` (keys of SPEC.md), or
- * with no argument port 6000. With `"redis": {"host", "port"}` the channels
- * live in that Redis and survive a crash of this process; without, in memory.
+ * The queue service: `node dist/serverQ.js '<json>'` (the original keys),
+ * or with no argument port 6000. With `"redis": {"host", "port"}` chunks
+ * that must outlive this process go to that Redis (queue/journal.ts);
+ * without, everything is in memory.
  */
-import Redis from 'ioredis';
 import { parseOverrides, qConfig } from './lib/config';
 import { createLogger } from './lib/log';
 import { queueApp } from './lib/queue/app';
-import { ChannelStore, MemoryChannelStore } from './lib/queue/channelStore';
-import { RedisChannelStore } from './lib/queue/redisChannelStore';
-import { closeServer, listen, loadDefaults, onShutdown, runMain } from './lib/server/boot';
+import { Hub } from './lib/queue/hub';
+import { Journal, MemoryJournal, RedisJournal } from './lib/queue/journal';
+import { acceptGossipLinks } from './lib/queue/peer';
+import { closeNow, connectRedis, listen, loadDefaults, onShutdown, runMain } from './lib/server/boot';
+
+/** How often held chunks are looked at for journaling (hub.sweep). */
+const SWEEP_MS = 250;
 
 runMain('serverQ', async () => {
   const config = qConfig(loadDefaults(), parseOverrides(process.argv[2], 'serverQ'));
   const log = createLogger(`q${config.id}`, config.logfile);
-  let store: ChannelStore;
-  if (config.redis) {
-    const { host, port } = config.redis;
-    const redis = new Redis({ host, port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true });
-    redis.on('error', (e) => log.warnEvery('redis', 5000, `redis ${host}:${port}: ${e.message}`));
-    try {
-      await redis.connect();
-    } catch (e) {
-      throw new Error(`cannot reach the queue's Redis at ${host}:${port}: ${(e as Error).message}`);
-    }
-    store = new RedisChannelStore(redis);
-  } else {
-    store = new MemoryChannelStore();
-  }
-  const server = await listen(queueApp(store, log), config.host, config.port, 'serverQ');
-  log.info(`listening on ${config.host}:${config.port}, channels ${config.redis ? `in redis ${config.redis.host}:${config.redis.port}` : 'in memory'}`);
+  const redis = config.redis ? await connectRedis("the queue's Redis", config.redis, log, { enableAutoPipelining: true }) : null;
+  const journal: Journal = redis ? new RedisJournal(redis) : new MemoryJournal();
+  const hub = new Hub(journal, (m) => log.warn(m));
+  const loaded = await hub.load();
+  if (loaded > 0) log.info(`${loaded} messages from the journal`);
+  const sweeper = setInterval(() => void hub.sweep(), SWEEP_MS);
+  const server = await listen(queueApp(hub, log), config.host, config.port, 'serverQ');
+  acceptGossipLinks(server, hub, log);
+  log.info(`listening on ${config.host}:${config.port}, journal ${config.redis ? `in redis ${config.redis.host}:${config.redis.port}` : 'in memory'}`);
   onShutdown(log, async () => {
-    await closeServer(server);
-    await store.close();
+    clearInterval(sweeper);
+    closeNow(server);
+    // What only this process holds goes to the journal before it exits.
+    await hub.sweep(0);
+    redis?.disconnect();
   });
 });

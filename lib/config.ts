@@ -13,7 +13,6 @@ export interface Defaults {
   db: {
     'base-port': number;
     'digest-length': number;
-    'gossip-interval-ms': number;
     'flush-after-ms': number;
     'anti-entropy-interval-ms': number;
   };
@@ -48,8 +47,7 @@ export interface DBConfig {
   ndb: number;
   baseDBport: number;
   'digest-length': number;
-  /** Background gossip tick: drain the inbox, send a digest whose oldest tuple is flush-after-ms old. 0 = off. */
-  'gossip-interval-ms': number;
+  /** Gossip that no request has moved for this long (a partial digest, an unread inbox) is moved by a timer. */
   'flush-after-ms': number;
   /** Anti-entropy round with a random live peer. 0 = off. */
   'anti-entropy-interval-ms': number;
@@ -142,7 +140,7 @@ export function checkDefaults(x: unknown): Defaults {
   checkAll(d.lb, { port: 'port' }, `${where} lb`);
   checkAll(
     d.db,
-    { 'base-port': 'port', 'digest-length': 'count', 'gossip-interval-ms': 'millis', 'flush-after-ms': 'millis', 'anti-entropy-interval-ms': 'millis' },
+    { 'base-port': 'port', 'digest-length': 'count', 'flush-after-ms': 'millis', 'anti-entropy-interval-ms': 'millis' },
     `${where} db`,
   );
   checkAll(d.redis, { 'base-port': 'port', 'single-instance-port': 'port' }, `${where} redis`);
@@ -173,13 +171,12 @@ export function dbConfig(defaults: Defaults, overrides: Record<string, unknown> 
     {
       id: 'index', host: 'string', hostport: 'port', servers: 'servers', qhost: 'string', qport: 'port',
       ndb: 'count', baseDBport: 'port', 'digest-length': 'count', logfile: 'logfile',
-      'gossip-interval-ms': 'millis', 'flush-after-ms': 'millis', 'anti-entropy-interval-ms': 'millis', peers: 'servers',
+      'flush-after-ms': 'millis', 'anti-entropy-interval-ms': 'millis', peers: 'servers',
     },
     'DB',
   );
   const id = (o.id as number | undefined) ?? 0;
   const ndb = (o.ndb as number | undefined) ?? defaults.ndb;
-  if (id >= ndb) throw new ConfigError(`DB: "id" ${id} must be less than "ndb" ${ndb}`);
   const baseDBport = (o.baseDBport as number | undefined) ?? defaults.db['base-port'];
   const host = (o.host as string | undefined) ?? defaults.host;
   const peers = (o.peers as RedisAddress[] | undefined) ?? Array.from({ length: ndb }, (_, i) => ({ host, port: baseDBport + i }));
@@ -194,7 +191,6 @@ export function dbConfig(defaults: Defaults, overrides: Record<string, unknown> 
     ndb: single ? 1 : ndb,
     baseDBport,
     'digest-length': (o['digest-length'] as number | undefined) ?? defaults.db['digest-length'],
-    'gossip-interval-ms': (o['gossip-interval-ms'] as number | undefined) ?? defaults.db['gossip-interval-ms'],
     'flush-after-ms': (o['flush-after-ms'] as number | undefined) ?? defaults.db['flush-after-ms'],
     'anti-entropy-interval-ms': (o['anti-entropy-interval-ms'] as number | undefined) ?? defaults.db['anti-entropy-interval-ms'],
     peers: single ? [{ host, port: (o.hostport as number | undefined) ?? baseDBport + id }] : peers,

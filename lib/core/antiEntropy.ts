@@ -63,3 +63,80 @@ export function differingBuckets(mine: readonly Words[], theirs: readonly Words[
   }
   return out;
 }
+
+/**
+ * One DB's anti-entropy index, in memory: per bucket the sums of its teas'
+ * digests and the teas themselves, and when each tea last changed, for as
+ * long as that is recent. The DB is the only writer of its Redis (db/redisStore.ts
+ * fences out any other), so what it has committed is what Redis holds, and
+ * keeping the index here costs no Redis command per write. It is built at
+ * start-up by a scan (found) while commits keep it current (changed).
+ */
+export class BucketIndex {
+  private sumsByBucket: [number, number][] = [];
+  private members: Set<string>[] = [];
+  /** Tea -> when it last changed, oldest first; entries older than recentMs are dropped as they are passed. */
+  private recent = new Map<string, number>();
+
+  constructor(
+    /** A change younger than this is gossip's to deliver, not anti-entropy's. */
+    private readonly recentMs: number,
+    private readonly maxRecent = 200_000,
+  ) {
+    this.clear();
+  }
+
+  clear(): void {
+    this.sumsByBucket = Array.from({ length: BUCKETS }, () => [0, 0]);
+    this.members = Array.from({ length: BUCKETS }, () => new Set<string>());
+    this.recent.clear();
+  }
+
+  /** A commit took the tea from `before` to `after` at `now`; null for a repair, which is not a recent change. */
+  changed(tea: string, before: TeaState, after: TeaState, now: number | null): void {
+    const b = bucketOf(tea);
+    const sums = this.sumsByBucket[b];
+    const known = this.members[b].has(tea);
+    const [d0, d1] = known ? digestDelta(tea, before, after) : entryDigest(tea, after);
+    sums[0] = normalize(sums[0] + d0);
+    sums[1] = normalize(sums[1] + d1);
+    this.members[b].add(tea);
+    if (now === null) return;
+    this.recent.delete(tea);
+    this.recent.set(tea, now);
+    this.prune(now);
+  }
+
+  /** The tea as the start-up scan found it in storage; ignored when a commit has indexed it already. */
+  found(tea: string, state: TeaState): void {
+    const b = bucketOf(tea);
+    if (this.members[b].has(tea)) return;
+    const [d0, d1] = entryDigest(tea, state);
+    const sums = this.sumsByBucket[b];
+    sums[0] = normalize(sums[0] + d0);
+    sums[1] = normalize(sums[1] + d1);
+    this.members[b].add(tea);
+  }
+
+  sums(): Words[] {
+    return this.sumsByBucket.map(([a, b]) => [a, b] as const);
+  }
+
+  teasOf(bucket: number): string[] {
+    return [...this.members[bucket]];
+  }
+
+  /** Milliseconds since the tea last changed here, or null when that is not recent (or unknown). */
+  ageOf(tea: string, now: number): number | null {
+    const at = this.recent.get(tea);
+    if (at === undefined || now - at >= this.recentMs) return null;
+    return now - at;
+  }
+
+  private prune(now: number): void {
+    for (const [tea, at] of this.recent) {
+      if (now - at < this.recentMs && this.recent.size <= this.maxRecent) break;
+      this.recent.delete(tea);
+    }
+  }
+}

@@ -2,17 +2,25 @@
  * Anti-entropy: the repair path beside gossip. Every round a DB compares its
  * per-bucket sums (core/antiEntropy.ts) with one live peer's and, for each
  * bucket that differs, pulls the peer's teas and pushes its own; both sides
- * merge what they get. Gossip is fast but can be cut (a dead DB holds up the
- * ring beyond it, a DB restarted with an empty Redis has missed everything);
- * this converges every pair of live DBs regardless.
+ * merge what they get. Gossip can be cut (a dead DB holds up the ring beyond
+ * it, a DB restarted with an empty Redis has missed everything); this
+ * converges every pair of live DBs regardless.
+ *
+ * It only repairs: a tea that changed within the last recentMs on the side
+ * that holds it is gossip's to deliver, and stays out of the exchange, so a
+ * weak read right after a write is stale as the contract says, whatever the
+ * rounds do.
  */
 import { BUCKETS, Words, differingBuckets } from '../core/antiEntropy';
 import { dbName } from '../core/ring';
-import { mergeState } from '../core/versions';
+import { TeaState } from '../core/versions';
 import { GossipTuple, parseTuple, stateOfTuple, tupleOf } from '../core/wire';
 import { Logger } from '../log';
 import { HttpClient } from '../net/httpClient';
 import { TeaStore } from './store';
+
+/** A tea as anti-entropy exchanges it: its gossip tuple, and how recently it changed there (null: not recently). */
+export type AgedTuple = GossipTuple & { ageMs: number | null };
 
 export interface PeerAddress {
   host: string;
@@ -23,6 +31,8 @@ export interface AntiEntropyOptions {
   id: number;
   peers: PeerAddress[];
   store: TeaStore;
+  /** Merge teas from a peer into this DB (db/replica.ts mergeStates); returns how many changed. */
+  merge: (entries: { tea: string; state: TeaState }[]) => Promise<number>;
   http: HttpClient;
   log: Logger;
   /** 0 turns the rounds off. */
@@ -61,6 +71,7 @@ export class AntiEntropy {
   private lastDiff = new Set<number>();
   private lastRoundAt = -Infinity;
   private running: Promise<number> | null = null;
+  private stopped = false;
   private readonly name: string;
   private readonly random: () => number;
 
@@ -75,10 +86,11 @@ export class AntiEntropy {
     this.timer.unref();
   }
 
-  async stop(): Promise<void> {
+  /** No more rounds; a round under way finds its next call refused. */
+  stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running;
+    this.stopped = true;
   }
 
   /** A round when gossip is quiet, or when too many have been skipped. */
@@ -124,7 +136,8 @@ export class AntiEntropy {
    */
   async syncWith(peer: number, immediate = false): Promise<number> {
     const theirs = (await this.call(peer, 'GET', '/ae/buckets')).sums as Words[];
-    const mine = await this.options.store.bucketSums();
+    if (!this.options.store.indexReady) return 0;
+    const mine = this.options.store.bucketSums();
     const differing = differingBuckets(mine, theirs);
     const before = this.lastDiff;
     this.lastDiff = new Set(differing);
@@ -133,39 +146,42 @@ export class AntiEntropy {
     for (const bucket of buckets) {
       const remote = (await this.call(peer, 'GET', `/ae/buckets/${bucket}`)).entries as unknown[];
       merged += await this.merge(remote);
-      await this.call(peer, 'PUT', `/ae/buckets/${bucket}`, { entries: await this.entries(bucket) });
+      await this.call(peer, 'PUT', `/ae/buckets/${bucket}`, { entries: await this.entries(bucket, true) });
     }
     if (merged > 0) this.options.log.info(`anti-entropy with ${dbName(peer)}: ${buckets.length} buckets differed, merged ${merged} teas`);
     return merged;
   }
 
-  /** This DB's teas of one bucket, as gossip tuples. */
-  async entries(bucket: number): Promise<GossipTuple[]> {
-    const entries = await this.options.store.bucketEntries(bucket);
-    return entries.map((e) => tupleOf(this.name, e.tea, e.state));
+  /** This DB's teas of one bucket, as gossip tuples with their age; `oldOnly` leaves out the recent ones. */
+  async entries(bucket: number, oldOnly = false): Promise<AgedTuple[]> {
+    const now = (this.options.now ?? Date.now)();
+    const entries = await this.options.store.bucketEntries(bucket, now);
+    return entries.filter((e) => !oldOnly || e.ageMs === null).map((e) => ({ ...tupleOf(this.name, e.tea, e.state), ageMs: e.ageMs }));
   }
 
-  async sums(): Promise<Words[]> {
-    return this.options.store.bucketSums();
+  /** Per bucket, the sums of this DB's teas there; null while the index is being built at start-up. */
+  sums(): Words[] | null {
+    return this.options.store.indexReady ? this.options.store.bucketSums() : null;
   }
 
-  /** Merge tuples from a peer; malformed ones are skipped. Returns how many changed something. */
+  /** Merge tuples from a peer; malformed ones are skipped, and recent ones are left to gossip. Returns how many changed something. */
   async merge(entries: unknown[]): Promise<number> {
-    let changed = 0;
+    const states: { tea: string; state: TeaState }[] = [];
     for (const entry of entries) {
       const parsed = parseTuple(entry);
       if (!parsed.ok) {
-        this.options.log.warn(`anti-entropy: skipped a malformed entry: ${parsed.error}`);
+        this.options.log.warnEvery('ae-malformed', 5000, `anti-entropy: skipped a malformed entry: ${parsed.error}`);
         continue;
       }
-      const incoming = stateOfTuple(parsed.value);
-      const { before, after } = await this.options.store.update(parsed.value.key, (s) => mergeState(s, incoming));
-      if (before !== after) changed++;
+      const age = (entry as { ageMs?: unknown }).ageMs;
+      if (typeof age === 'number') continue;
+      states.push({ tea: parsed.value.key, state: stateOfTuple(parsed.value) });
     }
-    return changed;
+    return states.length === 0 ? 0 : this.options.merge(states);
   }
 
   private async call(peer: number, method: string, path: string, body?: unknown): Promise<any> {
+    if (this.stopped) throw new Error('anti-entropy stopped');
     const { host, port } = this.options.peers[peer];
     const res = await this.options.http.request(method, `http://${host}:${port}${path}`, body === undefined ? undefined : JSON.stringify(body), PEER_TIMEOUT_MS);
     if (res.status !== 200) throw new Error(`${method} ${path} answered ${res.status}`);

@@ -10,7 +10,8 @@ import {
   HttpError, jsonBody, jsonErrors, methodNotAllowed, parseJsonBody, requireAcceptJson, requireJsonContentType, teaFromPath,
 } from '../http/common';
 import { Logger } from '../log';
-import { Replica } from './replica';
+import { Replica, ReplicaUnavailableError } from './replica';
+import { FencedError } from './store';
 
 /**
  * `storeUp` says whether Redis is reachable: when it is not, a failed
@@ -40,7 +41,7 @@ export function dbApp(replica: Replica, antiEntropy: AntiEntropy, log: Logger, s
   router.all('/rating/:tea', methodNotAllowed(['GET', 'PUT', 'DELETE']));
   router.get('/health', async (ctx) => {
     if (!storeUp()) throw new HttpError(503, `${replica.name}: Redis is unavailable`);
-    ctx.body = { name: replica.name, pending: replica.pending };
+    ctx.body = replica.health;
   });
   // Anti-entropy between DBs (db/antiEntropy.ts).
   const bucketOfParam = (param: string | undefined) => {
@@ -49,7 +50,9 @@ export function dbApp(replica: Replica, antiEntropy: AntiEntropy, log: Logger, s
     return b;
   };
   router.get('/ae/buckets', async (ctx) => {
-    ctx.body = { sums: await antiEntropy.sums() };
+    const sums = antiEntropy.sums();
+    if (sums === null) throw new HttpError(503, `${replica.name} is still indexing its teas`);
+    ctx.body = { sums };
   });
   router.get('/ae/buckets/:bucket', async (ctx) => {
     ctx.body = { entries: await antiEntropy.entries(bucketOfParam(ctx.params.bucket)) };
@@ -67,6 +70,7 @@ export function dbApp(replica: Replica, antiEntropy: AntiEntropy, log: Logger, s
     try {
       await next();
     } catch (e) {
+      if (e instanceof ReplicaUnavailableError || e instanceof FencedError) throw new HttpError(503, e.message);
       if (!storeUp() && !(e instanceof HttpError && e.status < 500)) throw new HttpError(503, `${replica.name}: Redis is unavailable`);
       throw e;
     }

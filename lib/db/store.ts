@@ -1,83 +1,206 @@
 /**
- * Where a DB keeps its teas. The Redis implementation is the product; the
- * in-memory one lets unit tests drive the replica logic without sockets.
+ * Where a DB keeps its teas and its digest. The Redis implementation
+ * (redisStore.ts) is the product; the in-memory one lets unit tests drive
+ * whole rings without sockets.
+ *
+ * A store is written only through commit(): a group of steps applied
+ * together, in order, with the digest tuples they add, atomically (so the
+ * digest is exactly as durable as the teas). A store serves one DB process:
+ * claim() makes this process its owner, and from then on a commit from any
+ * other process, or after the storage was wiped from outside (FLUSHALL),
+ * fails with FencedError instead of writing.
  */
-import { BUCKETS, Words, bucketOf, entryDigest } from '../core/antiEntropy';
+import { BucketIndex, Words } from '../core/antiEntropy';
 import { EMPTY, TeaState } from '../core/versions';
 
-export interface UpdateResult {
-  before: TeaState;
-  after: TeaState;
-}
+export type ClaimMode = 'force' | 'free' | 'mine';
 
-export type TeaChange = readonly [tea: string, change: (state: TeaState) => TeaState];
-
-export interface SkippedTea {
+export interface CommitStep {
   tea: string;
-  error: Error;
+  change: (state: TeaState) => TeaState;
+  /**
+   * The tuple this step appends to the digest, if any: built from the step's
+   * result (a client's write), or a text to append as it is (gossip to pass on).
+   */
+  digest?: string | ((before: TeaState, after: TeaState) => string | null);
+  /** An anti-entropy repair: old news, so the tea does not count as recently changed (see BucketIndex). */
+  repair?: boolean;
 }
 
-export interface Entry {
+export interface CommitGroup {
+  /** Drop this many tuples from the head of the stored digest first: they have been sent. */
+  trim: number;
+  steps: readonly CommitStep[];
+}
+
+export type StepResult = { before: TeaState; after: TeaState; error?: undefined } | { error: Error };
+
+export interface CommitResult {
+  /** One per step, in order. A step fails alone when its tea's stored value is unusable (corrupt). */
+  results: StepResult[];
+  /** The tuples appended to the digest, in order. */
+  appended: string[];
+}
+
+/** This process no longer owns the storage: `owner` is who does now, null when nobody (it was wiped). */
+export class FencedError extends Error {
+  constructor(readonly owner: string | null) {
+    super(owner === null ? 'the storage was wiped from outside (FLUSHALL?)' : `another process (${owner}) now owns the storage`);
+  }
+}
+
+/** A tea's stored value cannot be read as a tea. */
+export class CorruptValueError extends Error {}
+
+export interface IndexedEntry {
   tea: string;
   state: TeaState;
+  /** Milliseconds since it last changed here; null when not recently. */
+  ageMs: number | null;
 }
 
 export interface TeaStore {
+  /**
+   * Become the storage's owner and return its digest (tuples not yet sent,
+   * oldest first), or null when `mode` does not allow it: 'force' takes it
+   * over from whoever owns it (a process starting), 'free' only when nobody
+   * does (after a wipe), 'mine' only when this store still does, or nobody
+   * (to read the digest back after a failed commit). Starts the index again
+   * (see scanSlice).
+   */
+  claim(mode: ClaimMode): Promise<string[] | null>;
   load(tea: string): Promise<TeaState>;
-  /**
-   * Replace a tea's state with `change(state)`, atomically with respect to
-   * every other update of that tea, from this process or any other. When
-   * `change` returns its argument unchanged nothing is written.
-   */
-  update(tea: string, change: (state: TeaState) => TeaState): Promise<UpdateResult>;
-  /**
-   * update() for many teas at once: the changes of one tea apply in the
-   * order given, each as update() would. A batch of gossip comes this way,
-   * so the Redis store can write it in one round trip instead of one each.
-   * A tea whose stored value cannot be read (corrupt) is left alone and
-   * named in the result, and the rest are written; any other failure (the
-   * store unreachable) rejects.
-   */
-  updateMany(changes: Iterable<TeaChange>): Promise<SkippedTea[]>;
-  /** Per anti-entropy bucket, the sums of the digests of the teas held there. */
-  bucketSums(): Promise<Words[]>;
-  /** Every tea of one anti-entropy bucket, deleted ones (tombstone only) included. */
-  bucketEntries(bucket: number): Promise<Entry[]>;
+  /** One group, atomically. Never called again before the last call settles. */
+  commit(group: CommitGroup): Promise<CommitResult>;
+  /** Build the anti-entropy index from what is stored, one slice per call; false once complete. Not concurrently with commit(). */
+  scanSlice(): Promise<boolean>;
+  readonly indexReady: boolean;
+  bucketSums(): Words[];
+  bucketEntries(bucket: number, now: number): Promise<IndexedEntry[]>;
   close(): Promise<void>;
 }
 
+/** A commit's steps worked out in memory: every tea's first and last state, and what the digest gains. */
+export interface Plan {
+  results: StepResult[];
+  appended: string[];
+  /** Per tea touched: the state before the group and after it. */
+  teas: Map<string, { before: TeaState; after: TeaState; repairOnly: boolean }>;
+}
+
+/**
+ * Apply the steps in order against the states `stateOf` gives (the stored
+ * ones). A tea that `stateOf` cannot give (corrupt) fails its steps alone;
+ * their digest texts, when given as text, still travel on.
+ */
+export function planCommit(steps: readonly CommitStep[], stateOf: (tea: string) => TeaState | Error): Plan {
+  const teas = new Map<string, { before: TeaState; after: TeaState; repairOnly: boolean }>();
+  const results: StepResult[] = [];
+  const appended: string[] = [];
+  for (const step of steps) {
+    let entry = teas.get(step.tea);
+    if (entry === undefined) {
+      const stored = stateOf(step.tea);
+      if (stored instanceof Error) {
+        results.push({ error: stored });
+        if (typeof step.digest === 'string') appended.push(step.digest);
+        continue;
+      }
+      entry = { before: stored, after: stored, repairOnly: true };
+      teas.set(step.tea, entry);
+    }
+    const before = entry.after;
+    const after = step.change(before);
+    entry.after = after;
+    if (!step.repair && after !== before) entry.repairOnly = false;
+    results.push({ before, after });
+    const text = typeof step.digest === 'function' ? step.digest(before, after) : step.digest;
+    if (text !== undefined && text !== null) appended.push(text);
+  }
+  return { results, appended, teas };
+}
+
+/** Milliseconds a change is left to gossip before anti-entropy may repair it: see BucketIndex. */
+export const DEFAULT_RECENT_MS = 10_000;
+
+/** What a MemoryTeaStore keeps, shareable between stores as one Redis is between processes. */
+export interface MemoryStorage {
+  teas: Map<string, TeaState>;
+  digest: string[];
+  owner: string | null;
+}
+
+export function emptyStorage(): MemoryStorage {
+  return { teas: new Map(), digest: [], owner: null };
+}
+
+/** What an external FLUSHALL does to a MemoryStorage. */
+export function wipe(storage: MemoryStorage): void {
+  storage.teas.clear();
+  storage.digest.length = 0;
+  storage.owner = null;
+}
+
+let memoryStores = 0;
+
 export class MemoryTeaStore implements TeaStore {
-  readonly teas = new Map<string, TeaState>();
+  private readonly id = `memory-${++memoryStores}`;
+  private readonly index: BucketIndex;
+
+  constructor(
+    readonly storage: MemoryStorage = emptyStorage(),
+    recentMs = DEFAULT_RECENT_MS,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.index = new BucketIndex(recentMs);
+  }
+
+  get teas(): Map<string, TeaState> {
+    return this.storage.teas;
+  }
+
+  async claim(mode: ClaimMode): Promise<string[] | null> {
+    const owner = this.storage.owner;
+    if (owner !== null && (mode === 'free' || (mode === 'mine' && owner !== this.id))) return null;
+    this.storage.owner = this.id;
+    this.index.clear();
+    for (const [tea, state] of this.storage.teas) this.index.found(tea, state);
+    return [...this.storage.digest];
+  }
 
   async load(tea: string): Promise<TeaState> {
-    return this.teas.get(tea) ?? EMPTY;
+    return this.storage.teas.get(tea) ?? EMPTY;
   }
 
-  async update(tea: string, change: (state: TeaState) => TeaState): Promise<UpdateResult> {
-    const before = this.teas.get(tea) ?? EMPTY;
-    const after = change(before);
-    if (after !== before) this.teas.set(tea, after);
-    return { before, after };
-  }
-
-  async updateMany(changes: Iterable<TeaChange>): Promise<SkippedTea[]> {
-    for (const [tea, change] of changes) await this.update(tea, change);
-    return [];
-  }
-
-  async bucketSums(): Promise<Words[]> {
-    const sums: [number, number][] = Array.from({ length: BUCKETS }, () => [0, 0]);
-    for (const [tea, state] of this.teas) {
-      const [a, b] = entryDigest(tea, state);
-      const s = sums[bucketOf(tea)];
-      s[0] += a;
-      s[1] += b;
+  async commit(group: CommitGroup): Promise<CommitResult> {
+    const { storage } = this;
+    if (storage.owner !== this.id) throw new FencedError(storage.owner);
+    storage.digest.splice(0, group.trim);
+    const plan = planCommit(group.steps, (tea) => storage.teas.get(tea) ?? EMPTY);
+    storage.digest.push(...plan.appended);
+    const now = this.now();
+    for (const [tea, { before, after, repairOnly }] of plan.teas) {
+      if (after === before) continue;
+      storage.teas.set(tea, after);
+      this.index.changed(tea, before, after, repairOnly ? null : now);
     }
-    return sums;
+    return { results: plan.results, appended: plan.appended };
   }
 
-  async bucketEntries(bucket: number): Promise<Entry[]> {
-    return [...this.teas].filter(([tea]) => bucketOf(tea) === bucket).map(([tea, state]) => ({ tea, state }));
+  async scanSlice(): Promise<boolean> {
+    return false;
+  }
+
+  get indexReady(): boolean {
+    return true;
+  }
+
+  bucketSums(): Words[] {
+    return this.index.sums();
+  }
+
+  async bucketEntries(bucket: number, now: number): Promise<IndexedEntry[]> {
+    return this.index.teasOf(bucket).map((tea) => ({ tea, state: this.storage.teas.get(tea) ?? EMPTY, ageMs: this.index.ageOf(tea, now) }));
   }
 
   async close(): Promise<void> {}

@@ -3,10 +3,11 @@
  * clear error for a busy port, and stopping cleanly on SIGTERM or Ctrl-C.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { Server, ServerResponse } from 'node:http';
+import { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import dns from 'node:dns';
 import type Koa from 'koa';
+import Redis, { RedisOptions } from 'ioredis';
 import { Defaults, checkDefaults } from '../config';
 import { Logger } from '../log';
 
@@ -28,26 +29,48 @@ export function loadDefaults(): Defaults {
   return checkDefaults(JSON.parse(readFileSync(file, 'utf8')));
 }
 
-export function listen(app: Koa, host: string, port: number, what: string): Promise<Server> {
+/**
+ * How long a server keeps trying a port that is in use: a harness may start a
+ * new server the moment it has sent SIGTERM to the old one on that port.
+ */
+const PORT_BUSY_RETRY_MS = 3000;
+
+export async function listen(app: Koa, host: string, port: number, what: string): Promise<Server> {
+  const deadline = Date.now() + PORT_BUSY_RETRY_MS;
+  for (;;) {
+    try {
+      return await listenOnce(app, host, port);
+    } catch (e) {
+      const busy = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (!busy) throw e;
+      if (Date.now() >= deadline) throw new Error(`${what}: port ${port} on ${host} is already in use`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+function listenOnce(app: Koa, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host);
     server.keepAliveTimeout = 65_000; // longer than clients' idle sockets live, so a reused socket is never half-closed
     server.once('listening', () => resolve(server));
-    server.once('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EADDRINUSE') reject(new Error(`${what}: port ${port} on ${host} is already in use`));
-      else reject(e);
-    });
+    server.once('error', reject);
   });
 }
 
-/** Run `stop` once on SIGTERM or SIGINT, then exit. */
-export function onShutdown(log: Logger, stop: () => Promise<void>): void {
+/**
+ * On SIGTERM or SIGINT: run `stop` (which must stop every write at once and
+ * may then finish what it must, briefly), then exit. A second signal exits
+ * at once.
+ */
+export function onShutdown(log: Logger, stop: () => void | Promise<void>): void {
   let stopping = false;
   const handler = (signal: string) => {
-    if (stopping) return;
+    if (stopping) process.exit(1);
     stopping = true;
     log.info(`${signal}: stopping`);
-    stop()
+    Promise.resolve()
+      .then(stop)
       .catch((e) => log.error(`while stopping: ${(e as Error).message}`))
       .finally(() => log.close().finally(() => process.exit(0)));
   };
@@ -63,25 +86,26 @@ export function runMain(what: string, main: () => Promise<void>): void {
   });
 }
 
+/** Free the port and drop every connection now: requests in flight get no answer (their clients retry elsewhere). */
+export function closeNow(server: Server): void {
+  server.close();
+  server.closeAllConnections();
+}
+
 /**
- * Stop accepting connections and resolve once the open ones are done. A
- * client under steady load (the LB, a DB's queue client) reuses its keep-alive
- * connections back to back, so they are never idle and server.close() alone
- * waited for ever (a DB under load never finished a SIGTERM, so its digest was
- * never sent). So every request answered from now on closes its connection
- * (`Connection: close`), and after `graceMs` whatever is still open is closed.
+ * A connection to a server's own Redis, connected, or a clear error naming
+ * it. No offline queue: while Redis is down a command fails at once (a DB
+ * then answers 503, so the LB fails over) instead of waiting for a reconnect.
  */
-export function closeServer(server: Server, graceMs = 5000): Promise<void> {
-  return new Promise((resolve) => {
-    server.on('request', (_req, res: ServerResponse) => {
-      if (!res.headersSent) res.setHeader('Connection', 'close');
-    });
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-    timer.unref();
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
+export async function connectRedis(what: string, address: { host: string; port: number }, log: Logger, options: RedisOptions = {}): Promise<Redis> {
+  const { host, port } = address;
+  const redis = new Redis({ host, port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, ...options });
+  redis.on('error', (e) => log.warnEvery('redis', 5000, `redis ${host}:${port}: ${e.message}`));
+  try {
+    await redis.connect();
+  } catch (e) {
+    redis.disconnect();
+    throw new Error(`cannot reach ${what} at ${host}:${port}: ${(e as Error).message}`);
+  }
+  return redis;
 }

@@ -343,7 +343,7 @@ async function main(): Promise<number> {
     await cluster.startServers(settings);
     console.log(
       `fault suite: ndb ${NDB}, ${argv.writers} writers over ${teas.length} teas through the LB on ${layout.lbPort}; ` +
-        `db${PROXIED} behind proxies; gossip ${layout.dbDefaults['gossip-interval-ms']} ms, flush after ` +
+        `db${PROXIED} behind proxies; flush after ` +
         `${layout.dbDefaults['flush-after-ms']} ms, anti-entropy ${layout.dbDefaults['anti-entropy-interval-ms']} ms`,
     );
 

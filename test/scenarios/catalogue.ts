@@ -7,7 +7,7 @@ import { makeClock, join } from '../../lib/core/clock';
 import { dbName } from '../../lib/core/ring';
 import { EMPTY, TeaState, mergeVersion, rating } from '../../lib/core/versions';
 import { viewOf } from '../../lib/core/wire';
-import { MANUAL_GOSSIP, Scenario, canonical, show, teasOn } from './scenario';
+import { Scenario, canonical, show, teasOn } from './scenario';
 
 const simple: Scenario = {
   name: 'simple',
@@ -90,7 +90,7 @@ function gossipRound(digestLength: number): Scenario {
   return {
     name: `gossipRing${digestLength}`,
     about: `gossip goes round every hop of the ring with digest-length ${digestLength}, and stops at the primary`,
-    settings: { digestLength, ...MANUAL_GOSSIP },
+    settings: { digestLength },
     minNdb: 2,
     async run({ lb, db, redis, queue, ring, ndb, check }) {
       const primary = 1 % ndb;
@@ -119,7 +119,7 @@ function gossipRound(digestLength: number): Scenario {
 const lbNdb1: Scenario = {
   name: 'ndb1',
   about: 'an LB with ndb 1 in front of four running DBs sends everything to db0',
-  settings: { digestLength: 2, lbNdb: 1, ...MANUAL_GOSSIP },
+  settings: { digestLength: 2, lbNdb: 1 },
   async run({ lb, redis, ndb, check }) {
     for (let k = 0; k < 10; k++) await lb.put(`single-${k}`, k, { c0: k + 1 });
     let current = 0;
@@ -140,7 +140,7 @@ const lbNdb1: Scenario = {
 const readPullsGossip: Scenario = {
   name: 'testGetGossip',
   about: 'a read of any tea at a DB pulls waiting gossip into its Redis first',
-  settings: { digestLength: 2 , ...MANUAL_GOSSIP },
+  settings: { digestLength: 2  },
   minNdb: 2,
   async run({ lb, db, redis, ring, check }) {
     const primary = 0;
@@ -209,7 +209,7 @@ const randomModel: Scenario = {
 const convergence: Scenario = {
   name: 'convergence',
   about: 'one tea reaches every DB through the gossip that noise traffic drives, and all agree',
-  settings: { digestLength: 2 , ...MANUAL_GOSSIP },
+  settings: { digestLength: 2  },
   minNdb: 2,
   async run({ lb, db, redis, ndb, check }) {
     await lb.put('assam', 8, { c7: 3 });
@@ -233,7 +233,7 @@ const convergence: Scenario = {
 const deletion: Scenario = {
   name: 'delete',
   about: 'a delete reaches every replica and an old copy does not bring the tea back',
-  settings: { digestLength: 1 , ...MANUAL_GOSSIP },
+  settings: { digestLength: 1  },
   minNdb: 2,
   async run({ lb, db, queue, ring, ndb, check }) {
     const tea = 'darjeeling';

@@ -10,12 +10,6 @@ import { QueueClient, Reading, StoreClient } from './client';
 /** A scenario's server settings; what it leaves out comes from config.json. */
 export type Settings = ServerSettings;
 
-/**
- * Background gossip and anti-entropy off: for scenarios that step gossip by
- * hand, hop by hop, exactly as SPEC.md describes it.
- */
-export const MANUAL_GOSSIP = { gossipIntervalMs: 0, antiEntropyIntervalMs: 0 } as const;
-
 export interface World {
   ndb: number;
   ring: Ring;

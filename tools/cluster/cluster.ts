@@ -29,7 +29,6 @@ export interface ServerSettings {
   /** ndb as the LB sees it; defaults to the cluster's. */
   lbNdb?: number;
   digestLength?: number;
-  gossipIntervalMs?: number;
   flushAfterMs?: number;
   antiEntropyIntervalMs?: number;
   /** Extra DB config keys (e.g. "peers", "hostport" for a proxied DB), per DB. */
@@ -128,7 +127,6 @@ export class Cluster {
       id: i, host, servers: [{ host, port: this.redisPort(i) }], hostport: this.dbPort(i), qport: qPort, qhost: host,
       ndb, baseDBport: dbBasePort,
       'digest-length': settings.digestLength ?? dbDefaults['digest-length'],
-      'gossip-interval-ms': settings.gossipIntervalMs ?? dbDefaults['gossip-interval-ms'],
       'flush-after-ms': settings.flushAfterMs ?? dbDefaults['flush-after-ms'],
       'anti-entropy-interval-ms': settings.antiEntropyIntervalMs ?? dbDefaults['anti-entropy-interval-ms'],
       logfile: join(this.layout.logDir, `serverDB${i}.log`),
