@@ -41,7 +41,9 @@ export function dbApp(replica: Replica, antiEntropy: AntiEntropy, log: Logger, s
   router.all('/rating/:tea', methodNotAllowed(['GET', 'PUT', 'DELETE']));
   router.get('/health', async (ctx) => {
     if (!storeUp()) throw new HttpError(503, `${replica.name}: Redis is unavailable`);
-    ctx.body = replica.health;
+    const health = replica.health;
+    if (health.status === 'superseded' || health.status === 'stopped') throw new HttpError(503, `${replica.name} is ${health.status}`);
+    ctx.body = health;
   });
   // Anti-entropy between DBs (db/antiEntropy.ts).
   const bucketOfParam = (param: string | undefined) => {

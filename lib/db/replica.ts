@@ -40,6 +40,8 @@ export interface ReplicaOptions {
   now?: () => number;
   /** false: no timers of its own; tests call tick(). */
   timers?: boolean;
+  /** See FLUSHED_GRACE_MS. */
+  flushedGraceMs?: number;
 }
 
 /**
@@ -50,6 +52,9 @@ export interface ReplicaOptions {
  * queue is back.
  */
 const REQUEST_QUEUE_WAIT_MS = 500;
+
+/** After its Redis was flushed from outside, a DB writes nothing for this long: see reclaimAfterFlush. */
+const FLUSHED_GRACE_MS = 1000;
 
 /** The DB cannot serve writes: another process owns its Redis. */
 export class ReplicaUnavailableError extends Error {}
@@ -103,6 +108,8 @@ export class Replica {
   private currentGroup: Group | null = null;
   private sentWaiters: SentWaiter[] = [];
   private reclaiming: Promise<void> | null = null;
+  private flushedAt = -Infinity;
+  private readonly flushedGraceMs: number;
 
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
@@ -119,6 +126,7 @@ export class Replica {
     this.now = options.now ?? Date.now;
     this.requestQueueWaitMs = options.requestQueueWaitMs ?? REQUEST_QUEUE_WAIT_MS;
     this.useTimers = options.timers ?? true;
+    this.flushedGraceMs = options.flushedGraceMs ?? FLUSHED_GRACE_MS;
   }
 
   /** Take the store over (a restart resumes the stored digest), and link to the queue. */
@@ -191,10 +199,12 @@ export class Replica {
     return result;
   }
 
-  /** Whether a request may go ahead; after an external FLUSHALL a client's request claims the Redis again. */
+  /** Whether a request may go ahead; after an external FLUSHALL a client's write claims the Redis again. */
   private async ready(client: boolean): Promise<void> {
-    if (this.status === 'flushed' || this.status === 'resync') {
-      if (!client && this.status === 'flushed') throw new ReplicaUnavailableError(`${this.name}: its Redis was flushed; waiting for a client`);
+    if (this.status === 'flushed') {
+      if (!client) throw new ReplicaUnavailableError(`${this.name}: its Redis was flushed from outside; waiting for a client`);
+      await this.reclaimAfterFlush();
+    } else if (this.status === 'resync') {
       await this.reclaim();
     }
     if (this.status === 'superseded' || this.status === 'stopped') throw new ReplicaUnavailableError(`${this.name} is ${this.status}`);
@@ -202,7 +212,8 @@ export class Replica {
 
   /** Everything received before now is merged (and its sends made) before this resolves. */
   private async drain(): Promise<void> {
-    if (!this.gossips) return;
+    // Flushed from outside: what the inbox holds waits for a client's write to claim the Redis again.
+    if (!this.gossips || this.status === 'flushed') return;
     await this.ready(true);
     if (this.state.inboxSize > 0) {
       await new Promise<void>((resolve, reject) => {
@@ -291,21 +302,14 @@ export class Replica {
   private failed(e: unknown, ops: Op[], waiters: DrainWaiter[]): void {
     if (e instanceof FencedError && e.owner === null && this.status === 'serving') {
       this.status = 'flushed';
+      this.flushedAt = this.now();
       this.state.reset();
-      this.log.warn(`${this.name}: ${e.message}; this DB writes nothing more until a client's request comes`);
-      // A client's request claims the Redis again and goes ahead; the rest of the group was background work.
-      const clientOps = ops.filter((op) => op.client);
-      for (const op of ops) if (!op.client) op.reject(e);
-      if (clientOps.length > 0 || waiters.length > 0) {
-        this.ops.unshift(...clientOps);
-        this.drainWaiters.unshift(...waiters);
-        void this.reclaim().then(
-          () => this.kick(),
-          (err: unknown) => {
-            for (const op of this.ops.splice(0)) op.reject(err);
-            for (const w of this.drainWaiters.splice(0)) w.reject(err);
-          },
-        );
+      this.log.warn(`${this.name}: ${e.message}; it writes nothing until a client's write comes (after ${this.flushedGraceMs} ms)`);
+      // Reads answer from Redis as it is; a client's write claims the Redis again; background work stops here.
+      for (const w of waiters) w.resolve();
+      for (const op of ops) {
+        if (op.client) void this.reclaimAfterFlush().then(() => this.requeue(op), op.reject);
+        else op.reject(e);
       }
       return;
     }
@@ -318,6 +322,24 @@ export class Replica {
     }
     for (const op of ops) op.reject(e);
     for (const w of waiters) w.reject(e);
+  }
+
+  private requeue(op: Op): void {
+    if (this.status !== 'serving') return op.reject(new ReplicaUnavailableError(`${this.name} is ${this.status}`));
+    this.ops.push(op);
+    this.kick();
+  }
+
+  /**
+   * After an external FLUSHALL, a client's write claims the Redis again, but
+   * not before flushedGraceMs: a harness that flushes every Redis and then
+   * stops the DBs must not find a write that was in flight (from the run it
+   * is clearing) written into the next run's Redis.
+   */
+  private async reclaimAfterFlush(): Promise<void> {
+    const wait = this.flushedAt + this.flushedGraceMs - this.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (this.status === 'flushed') await this.reclaim();
   }
 
   /** Another process has this DB's Redis: write nothing more, anywhere. */
@@ -456,8 +478,8 @@ export class Replica {
     return this.lastGossipAt === null ? Infinity : this.now() - this.lastGossipAt;
   }
 
-  get health(): { name: string; status: Status; pending: number; inbox: number } {
-    return { name: this.name, status: this.status, pending: this.state.pending, inbox: this.state.inboxSize };
+  get health(): { name: string; pid: number; status: Status; pending: number; inbox: number } {
+    return { name: this.name, pid: process.pid, status: this.status, pending: this.state.pending, inbox: this.state.inboxSize };
   }
 
   /** Tuples waiting in the digest. */

@@ -40,6 +40,8 @@ const PING_MS = 1000;
 const SILENT_MS = 3000;
 const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 2000;
+/** After the queue closed the link itself, wait at least this long before linking again. */
+const QUEUE_CLOSED_RETRY_MS = 250;
 
 export class LinkDownError extends Error {}
 
@@ -143,6 +145,8 @@ export class SocketLink implements GossipLink {
           break;
         case 'error':
           this.onWarn(`the queue closes the link: ${frame.message}`);
+          // Give a process being stopped (a harness clears the queue as it stops the DBs) time to stop first.
+          this.backoff = Math.max(this.backoff, QUEUE_CLOSED_RETRY_MS);
           break;
         case 'pong':
           this.backoff = RECONNECT_MIN_MS; // the link has lived a ping's while: reconnect quickly next time

@@ -54,6 +54,8 @@ export function acceptGossipLinks(server: Server, hub: Hub, log: Logger): void {
 class QueuePeer implements Subscriber {
   private readonly decoder = new FrameDecoder();
   private readonly out: FrameWriter;
+  /** Closed by the queue: whatever the DB still sends is not taken. */
+  private closed = false;
 
   constructor(
     private readonly socket: Duplex,
@@ -78,6 +80,7 @@ class QueuePeer implements Subscriber {
   }
 
   private receive(text: string): void {
+    if (this.closed) return;
     let frames: Frame[];
     try {
       frames = this.decoder.feed(text);
@@ -85,7 +88,7 @@ class QueuePeer implements Subscriber {
       this.fail(`malformed link data: ${(e as Error).message}`);
       return;
     }
-    for (const frame of frames) this.handle(frame);
+    for (const frame of frames) if (!this.closed) this.handle(frame);
   }
 
   private handle(frame: Frame): void {
@@ -121,7 +124,11 @@ class QueuePeer implements Subscriber {
   }
 
   close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
     this.out.write({ type: 'error', message: reason });
     this.socket.end();
+    // The DB may not close its end: do not wait for it.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 }

@@ -7,6 +7,7 @@ import { makeClock, join } from '../../lib/core/clock';
 import { dbName } from '../../lib/core/ring';
 import { EMPTY, TeaState, mergeVersion, rating } from '../../lib/core/versions';
 import { viewOf } from '../../lib/core/wire';
+import { FIDELITY_SCENARIOS } from './fidelity';
 import { Scenario, canonical, show, teasOn } from './scenario';
 
 const simple: Scenario = {
@@ -265,4 +266,5 @@ const deletion: Scenario = {
 
 export const SCENARIOS: Scenario[] = [
   simple, weakReads, olderClock, directDB, gossipRound(2), gossipRound(1), lbNdb1, readPullsGossip, randomModel, convergence, deletion,
+  ...FIDELITY_SCENARIOS,
 ];

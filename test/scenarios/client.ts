@@ -56,6 +56,12 @@ export class QueueClient {
     return JSON.parse(res.body);
   }
 
+  /** Per channel, the messages the queue holds (GET /stats). */
+  async stats(): Promise<Record<string, { held: number; delivered: number; subscribed: boolean }>> {
+    const res = await this.http.request('GET', `${this.base}/stats`);
+    return (JSON.parse(res.body) as { channels: Record<string, { held: number; delivered: number; subscribed: boolean }> }).channels;
+  }
+
   async clear(): Promise<Record<string, number>> {
     const res = await this.http.request('DELETE', `${this.base}/clear`);
     return JSON.parse(res.body);

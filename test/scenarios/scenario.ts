@@ -17,6 +17,14 @@ export interface World {
   db(i: number): StoreClient;
   redis(i: number): Redis;
   queue: QueueClient;
+  /** Where the servers listen. */
+  host: string;
+  /** config.json's flush-after-ms: the time after which the background moves gossip. */
+  flushAfterMs: number;
+  /** The original harness's restart between scenarios (tools/cluster/cluster.ts), with these settings. */
+  restart(settings?: Settings): Promise<void>;
+  /** The log file of DB i. */
+  dbLog(i: number): string;
   /** Record one check; the runner prints it and counts it. */
   check(what: string, ok: boolean, detail?: string): boolean;
 }

@@ -39,7 +39,7 @@ async function makeRing(ndb: number, digestLength: number, links: LocalLink[] = 
     const link = ndb > 1 ? new LocalLink(hub, dbName((i + ndb - 1) % ndb), dbName(i)) : null;
     if (link) links[i] = link;
     const store = new MemoryTeaStore(storages[i], (ndb + 1) * FLUSH, () => clock.now);
-    return new Replica({ id: i, ndb, digestLength, flushAfterMs: FLUSH, store, link, log: silentLogger, now: () => clock.now, timers: false });
+    return new Replica({ id: i, ndb, digestLength, flushAfterMs: FLUSH, store, link, log: silentLogger, now: () => clock.now, timers: false, flushedGraceMs: 0 });
   };
   const replicas = storages.map((_, i) => open(i));
   for (const r of replicas) await r.start();
@@ -251,18 +251,24 @@ describe('db/Replica on an in-memory ring', () => {
       expect([...ring.storages[1].teas.keys()].sort()).to.deep.equal(['t', 'u']);
     });
 
-    it('after a wipe the background writes nothing; the next client request claims the storage again', async () => {
+    it('after a wipe the background writes nothing, reads see the wiped storage, and a client write claims it again', async () => {
       const ring = await makeRing(3, 2);
       await ring.replicas[0].write('t', v(1, '{"a":1}'));
       await ring.replicas[0].write('u', v(1, '{"a":1}'));
+      await ring.replicas[1].write('x', v(1, '{"a":1}'));
+      await ring.replicas[0].write('t2', v(1, '{"a":1}'));
+      await ring.replicas[0].write('u2', v(1, '{"a":1}'));
       wipe(ring.storages[1]);
       ring.clock.now = 10 * FLUSH;
       ring.replicas[1].tick();
       for (let k = 0; k < 5; k++) await settle();
       expect(ring.storages[1].teas.size, 'the timer wrote nothing into the wiped storage').to.equal(0);
       expect(ring.replicas[1].health.status).to.equal('flushed');
-      expect(choices(await ring.replicas[1].read('t')), 'a read claims it and drains').to.deep.equal([1]);
+      expect(choices(await ring.replicas[1].read('t2')), 'a read answers from the storage as it is').to.deep.equal([]);
+      expect(ring.storages[1].teas.size).to.equal(0);
+      expect(choices(await ring.replicas[1].write('y', v(5, '{"b":1}'))), 'a write claims it again').to.deep.equal([5]);
       expect(ring.replicas[1].health.status).to.equal('serving');
+      expect(choices(await ring.replicas[1].read('t2')), 'and the inbox is merged again').to.deep.equal([1]);
     });
 
     it('a DB whose storage another process has taken writes nothing more and refuses requests', async () => {

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { Defaults } from '../../lib/config';
 import { mkdirSync } from 'node:fs';
 import Redis from 'ioredis';
-import { Managed, NODE_SERVER_FLAGS, assertPortFree, requireRedisServer, startProcess, stopProcess } from './processes';
+import { Managed, NODE_SERVER_FLAGS, answersWithPid, assertPortFree, exited, requireRedisServer, startProcess, stopProcess } from './processes';
 
 export interface Layout {
   host: string;
@@ -23,11 +23,19 @@ export interface Layout {
   root: string;
   logDir: string;
   dataDir: string;
+  /**
+   * Start the DBs' Redis servers with Redis's own defaults (RDB snapshots, no
+   * append-only file), as the original course harness did, rather than with
+   * the append-only file this project runs them with.
+   */
+  redisDefaults?: boolean;
 }
 
 export interface ServerSettings {
   /** ndb as the LB sees it; defaults to the cluster's. */
   lbNdb?: number;
+  /** ndb as every DB sees it (ids stay 0..ndb-1 of the cluster); defaults to the cluster's. */
+  dbNdb?: number;
   digestLength?: number;
   flushAfterMs?: number;
   antiEntropyIntervalMs?: number;
@@ -76,7 +84,7 @@ export class Cluster {
    * (the write is in the kernel before the reply); a crash of the machine may
    * lose the last second.
    */
-  private async launchRedis(role: string, port: number): Promise<Managed> {
+  private async launchRedis(role: string, port: number, persistence = true): Promise<Managed> {
     const dir = join(this.layout.dataDir, `redis-${port}`);
     mkdirSync(dir, { recursive: true });
     const logfile = join(this.layout.logDir, `redis-${port}.log`);
@@ -86,15 +94,15 @@ export class Cluster {
       port,
       command: 'redis-server',
       args: [
-        '--port', String(port), '--bind', this.layout.host, '--dir', dir, '--logfile', logfile,
-        '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--daemonize', 'no',
+        '--port', String(port), '--bind', this.layout.host, '--dir', dir, '--logfile', logfile, '--daemonize', 'no',
+        ...(persistence ? ['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'] : []),
       ],
       logfile,
     });
   }
 
   async startRedis(i: number): Promise<Managed> {
-    const managed = await this.launchRedis(`redis ${i}`, this.redisPort(i));
+    const managed = await this.launchRedis(`redis ${i}`, this.redisPort(i), !this.layout.redisDefaults);
     this.redis[i] = managed;
     return managed;
   }
@@ -125,7 +133,7 @@ export class Cluster {
     const { host, ndb, qPort, dbBasePort, dbDefaults } = this.layout;
     return {
       id: i, host, servers: [{ host, port: this.redisPort(i) }], hostport: this.dbPort(i), qport: qPort, qhost: host,
-      ndb, baseDBport: dbBasePort,
+      ndb: settings.dbNdb ?? ndb, baseDBport: dbBasePort,
       'digest-length': settings.digestLength ?? dbDefaults['digest-length'],
       'flush-after-ms': settings.flushAfterMs ?? dbDefaults['flush-after-ms'],
       'anti-entropy-interval-ms': settings.antiEntropyIntervalMs ?? dbDefaults['anti-entropy-interval-ms'],
@@ -139,7 +147,7 @@ export class Cluster {
     const managed = await startProcess({
       role: `db ${i}`, host: this.layout.host, port: config.hostport as number, command: process.execPath,
       args: [...NODE_SERVER_FLAGS, ...(settings.nodeArgs ?? []), this.script('serverDB'), JSON.stringify(config)], logfile: config.logfile as string,
-      timeoutMs: settings.dbStartTimeoutMs,
+      timeoutMs: settings.dbStartTimeoutMs, ready: answersWithPid(this.layout.host, config.hostport as number),
     });
     this.dbs[i] = managed;
     return managed;
@@ -152,6 +160,7 @@ export class Cluster {
     this.lb = await startProcess({
       role: 'load balancer', host, port: lbPort, command: process.execPath,
       args: [...NODE_SERVER_FLAGS, ...(settings.nodeArgs ?? []), this.script('serverLB'), JSON.stringify(config)], logfile,
+      ready: answersWithPid(host, lbPort),
     });
     return this.lb;
   }
@@ -171,6 +180,23 @@ export class Cluster {
     this.lb = null;
     await Promise.all(this.dbs.map((p) => stopProcess(p)));
     this.dbs = [];
+  }
+
+  /**
+   * What the original course harness does between two scenarios: FLUSHALL
+   * every Redis while the DBs and the LB still run, SIGTERM them without
+   * waiting, clear the queue, and start new ones on the same ports at once.
+   * Resolves once the new servers answer (the old ones exit on their own).
+   */
+  async restartLikeTheOriginalHarness(settings: ServerSettings, clearQueue: () => Promise<unknown>): Promise<void> {
+    await this.flushRedis();
+    const old = [...this.dbs, ...(this.lb ? [this.lb] : [])];
+    for (const p of old) p.child.kill('SIGTERM');
+    await clearQueue();
+    this.dbs = [];
+    this.lb = null;
+    await this.startServers(settings);
+    await Promise.all(old.map(exited));
   }
 
   async stopBackends(options: { leaveRedis?: boolean } = {}): Promise<void> {

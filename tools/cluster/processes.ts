@@ -79,6 +79,13 @@ export interface StartOptions {
   /** Where stdout goes; stderr goes there too and is also kept for error messages. */
   logfile: string;
   timeoutMs?: number;
+  /**
+   * Whether the process is ready; by default, that something accepts
+   * connections on its port (which an old process on that port, on its way
+   * out, would also do: a caller that starts a server over a dying one says
+   * how to tell them apart, e.g. by the pid its /health reports).
+   */
+  ready?: (child: ChildProcess) => Promise<boolean>;
 }
 
 /**
@@ -109,7 +116,7 @@ export async function startProcess(options: StartOptions): Promise<Managed> {
     if (exited !== null) {
       throw new Error(`${options.role} ${exited} before listening on ${options.port}: ${stderr.trim() || `see ${options.logfile}`}`);
     }
-    if (await canConnect(options.host, options.port)) break;
+    if (await (options.ready ? options.ready(child).catch(() => false) : canConnect(options.host, options.port))) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${options.role} did not listen on ${options.port} within ${options.timeoutMs ?? 15_000} ms; see ${options.logfile}`);
@@ -117,6 +124,21 @@ export async function startProcess(options: StartOptions): Promise<Managed> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return { role: options.role, port: options.port, child, stderr: () => stderr };
+}
+
+/** Resolves once the process has exited (at once if it has). */
+export function exited(p: Managed): Promise<void> {
+  const { child } = p;
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => child.once('exit', () => resolve()));
+}
+
+/** A readiness check: GET /health on host:port answers with this child's pid. */
+export function answersWithPid(host: string, port: number): (child: ChildProcess) => Promise<boolean> {
+  return async (child) => {
+    const res = await fetch(`http://${host}:${port}/health`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(500) });
+    return res.ok && ((await res.json()) as { pid?: number }).pid === child.pid;
+  };
 }
 
 /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
