@@ -173,7 +173,7 @@ export class KvNode implements PeerHandler {
     const serving = replies.filter((p): p is string => p !== null && this.detector.isServing(p));
     for (const peer of serving) {
       try {
-        const keys = await this.syncWith(peer, { pullAll: true, push: false, deadline });
+        const keys = await this.syncWith(peer, { pull: 'all', push: false, deadline });
         this.log.info(`caught up from ${peer} (${keys} keys merged, ${this.store.size} held)`);
         return;
       } catch (e) {
@@ -263,7 +263,7 @@ export class KvNode implements PeerHandler {
     const deadline = this.timers.now() + this.timing.startupWaitMs;
     for (const peer of this.peers().filter((p) => this.detector.isAlive(p))) {
       try {
-        const merged = await this.syncWith(peer, { pullAll: true, push: true, deadline });
+        const merged = await this.syncWith(peer, { pull: 'all', push: true, deadline });
         this.log.info(`state transfer from ${peer}: ${merged} keys merged, ${this.store.size} held`);
         return;
       } catch (e) {
@@ -507,7 +507,7 @@ export class KvNode implements PeerHandler {
   private pullOnce(peer: string, deadline: number): Promise<boolean> {
     let running = this.pulls.get(peer);
     if (!running) {
-      running = this.syncWith(peer, { pullAll: true, push: false, deadline })
+      running = this.syncWith(peer, { pull: 'all', push: false, deadline })
         .then(() => true)
         .finally(() => this.pulls.delete(peer));
       this.pulls.set(peer, running);
@@ -542,7 +542,7 @@ export class KvNode implements PeerHandler {
     }, this.timing.antiEntropyIntervalMs * jitter);
   }
 
-  /** Compare with one random live peer of the replica group and repair both sides. */
+  /** Compare with one random live peer of the replica group and repair both sides (members) or hand over (a removed node). */
   async antiEntropyRound(): Promise<number> {
     if (!this.ready) return 0;
     const group = new Set(this.placement.groupOf(this.self, this.membership.members()));
@@ -550,7 +550,9 @@ export class KvNode implements PeerHandler {
     if (candidates.length === 0) return 0;
     const peer = candidates[Math.floor(this.random() * candidates.length)];
     try {
-      const merged = await this.syncWith(peer, { pullAll: false, push: true, deadline: this.timers.now() + this.timing.peerTimeoutMs });
+      // A node removed from the view only hands over what it holds: it is sent no more writes.
+      const pull = this.isMember() ? 'settled' : 'none';
+      const merged = await this.syncWith(peer, { pull, push: true, deadline: this.timers.now() + this.timing.peerTimeoutMs });
       if (merged > 0) this.log.info(`anti-entropy with ${peer}: merged ${merged} keys`);
       return merged;
     } catch (e) {
@@ -560,21 +562,21 @@ export class KvNode implements PeerHandler {
   }
 
   /**
-   * Compare bucket sums with `peer`, pull the buckets that differ (all of them
-   * with pullAll; otherwise only those that also differed last time, so writes
-   * still on their way are left to replication), push ours back if asked.
+   * Compare bucket sums with `peer`, pull the buckets that differ ('all'; or
+   * 'settled', only those that also differed last time, so writes still on
+   * their way are left to replication; or 'none'), push ours back if asked.
    * Having pulled every differing bucket, this node holds all the peer held
    * when it sent its sums, so it takes on the peer's applied clock.
    * Returns the number of keys that changed here.
    */
-  async syncWith(peer: string, mode: { pullAll: boolean; push: boolean; deadline: number }): Promise<number> {
+  async syncWith(peer: string, mode: { pull: 'all' | 'settled' | 'none'; push: boolean; deadline: number }): Promise<number> {
     const remaining = () => Math.max(1, mode.deadline - this.timers.now());
     const parsed = parseSums(await this.transport.call(peer, 'sums', { from: this.self }, remaining()), BUCKETS);
     if (!parsed.ok) throw new Error(`${peer} sent bad sums: ${parsed.error}`);
     const differing = differingBuckets(this.store.bucketSums(), parsed.value.sums);
     const before = this.lastDiff.get(peer) ?? new Set<number>();
     this.lastDiff.set(peer, new Set(differing));
-    const chosen = mode.pullAll ? differing : differing.filter((b) => before.has(b));
+    const chosen = mode.pull === 'all' ? differing : mode.pull === 'settled' ? differing.filter((b) => before.has(b)) : [];
     let merged = 0;
     for (let todo = chosen; todo.length > 0; ) {
       const reply = (await this.transport.call(peer, 'pull', { buckets: todo }, remaining())) as { entries?: unknown[]; done?: unknown[] };
@@ -631,7 +633,8 @@ export class KvNode implements PeerHandler {
       case 'membership': {
         const entries = parseMembership(b.membership, isAddress);
         if (typeof entries === 'string') throw new PeerRequestError(entries);
-        this.applyMembershipChanges(this.membership.merge(entries), this.membership.epochOf(this.self));
+        const selfEpoch = this.membership.epochOf(this.self);
+        this.applyMembershipChanges(this.membership.merge(entries), selfEpoch);
         return { ok: true };
       }
       case 'replicate':
