@@ -16,7 +16,8 @@ import { KvNode } from './lib/kv/node/node';
 runMain('serverKV', async () => {
   dns.setDefaultResultOrder('ipv4first');
   const config = configFromEnv(process.env, process.argv.slice(2));
-  const log = createLogger(`kv ${config.self}`, null);
+  // The story of a node (view changes, peers down and back) goes to stdout, as a container's log.
+  const log = createLogger(`kv ${config.self}`, '/dev/stdout');
   const door = doorFor(config.api);
   const transport = httpTransport();
   const node = new KvNode({ self: config.self, view: config.view, announceAdds: door.announceAdds, transport, log });
