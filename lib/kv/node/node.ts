@@ -81,7 +81,8 @@ export class KvNode implements PeerHandler {
   private readonly outboxes = new Map<string, Outbox>();
   private readonly retryTimers = new Map<string, unknown>();
   private readonly retryDelay = new Map<string, number>();
-  private readonly acks = new Map<number, () => void>();
+  /** Writes waiting for a second node: who may still acknowledge each, and how to answer the client. */
+  private readonly acks = new Map<number, { waiting: Set<string>; resolve: () => void }>();
   private readonly lastDiff = new Map<string, Set<number>>();
   private readonly pulls = new Map<string, Promise<boolean>>();
   private readonly timers: Timers;
@@ -129,7 +130,7 @@ export class KvNode implements PeerHandler {
     this.timers.clearTimeout(this.probeTimer);
     this.timers.clearTimeout(this.aeTimer);
     for (const t of this.retryTimers.values()) this.timers.clearTimeout(t);
-    for (const resolve of this.acks.values()) resolve();
+    for (const ack of this.acks.values()) ack.resolve();
     this.acks.clear();
     this.markReady();
   }
@@ -406,13 +407,23 @@ export class KvNode implements PeerHandler {
         if (this.acks.delete(seq)) this.log.warnEvery('ack-timeout', 10_000, `no replica acknowledged a write within ${this.timing.requestWaitMs} ms; answered anyway`);
         resolve();
       }, this.timing.requestWaitMs);
-      this.acks.set(seq, () => {
-        this.timers.clearTimeout(timer);
-        resolve();
+      this.acks.set(seq, {
+        waiting: new Set(alive),
+        resolve: () => {
+          this.timers.clearTimeout(timer);
+          resolve();
+        },
       });
     });
     for (const peer of targets) this.kick(peer);
     return acked;
+  }
+
+  private settleAck(seq: number): void {
+    const ack = this.acks.get(seq);
+    if (!ack) return;
+    this.acks.delete(seq);
+    ack.resolve();
   }
 
   private outbox(peer: string): Outbox {
@@ -432,18 +443,20 @@ export class KvNode implements PeerHandler {
       () => {
         if (this.outboxes.get(peer) !== box) return;
         this.retryDelay.delete(peer);
-        for (const seq of box.acked()) {
-          const resolve = this.acks.get(seq);
-          if (resolve) {
-            this.acks.delete(seq);
-            resolve();
-          }
-        }
+        for (const seq of box.acked()) this.settleAck(seq);
         this.kick(peer);
       },
       () => {
         if (this.outboxes.get(peer) !== box) return;
         box.failed();
+        // A write every live replica has refused is answered now, not after the whole wait (availability first).
+        for (const w of batch) {
+          const ack = this.acks.get(w.seq);
+          if (ack && ack.waiting.delete(peer) && ack.waiting.size === 0) {
+            this.log.warnEvery('alone', 10_000, `no other replica could take a write (last refusal from ${peer}): held by this node only until the peers are back`);
+            this.settleAck(w.seq);
+          }
+        }
         // Back off up to the probe interval; a peer found back is kicked at once.
         const delay = Math.min(this.timing.probeIntervalMs, (this.retryDelay.get(peer) ?? 25) * 2);
         this.retryDelay.set(peer, delay);
