@@ -43,6 +43,8 @@ function rankOrder(a: MemberEntry, b: MemberEntry): number {
 export class Membership {
   private readonly entries = new Map<string, MemberEntry>();
   private maxEpoch = 0;
+  /** members() runs on every request: sorted once per change. */
+  private sortedMembers: readonly string[] | null = null;
 
   /** The start-up VIEW, in its order. */
   constructor(view: readonly string[]) {
@@ -52,8 +54,9 @@ export class Membership {
   }
 
   /** Members in view order. */
-  members(): string[] {
-    return [...this.entries.values()].filter((e) => e.member).sort(rankOrder).map((e) => e.address);
+  members(): readonly string[] {
+    this.sortedMembers ??= Object.freeze([...this.entries.values()].filter((e) => e.member).sort(rankOrder).map((e) => e.address));
+    return this.sortedMembers;
   }
 
   isMember(address: string): boolean {
@@ -99,6 +102,7 @@ export class Membership {
     this.maxEpoch = Math.max(this.maxEpoch, entry.epoch);
     const before = this.entries.get(entry.address)?.member ?? false;
     this.entries.set(entry.address, entry);
+    this.sortedMembers = null;
     return before === entry.member ? [] : [{ address: entry.address, member: entry.member }];
   }
 

@@ -19,6 +19,7 @@
  * for ever once the new life's writes pass it.
  */
 import { Clock, counter, join, makeClock } from '../../core/clock';
+import { covers } from './context';
 import { KV_LIMITS } from './limits';
 
 export class Progress {
@@ -48,8 +49,14 @@ export class Progress {
     return this.lastSeq;
   }
 
+  /** A copy of the applied clock. */
   clock(): Clock {
     return makeClock(Object.entries(this.applied));
+  }
+
+  /** True when everything `context` names among the `relevant` origins is applied here (no copy: runs on every request). */
+  covers(context: Clock, relevant: (origin: string) => boolean = () => true): boolean {
+    return covers(this.applied, context, relevant);
   }
 
   appliedOf(origin: string): number {

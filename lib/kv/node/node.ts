@@ -475,14 +475,15 @@ export class KvNode implements PeerHandler {
 
   /** The origins whose writes this node must hold: its replica group. */
   private relevant(): (origin: string) => boolean {
-    const group = this.placement.groupOf(this.self, this.membership.members());
-    if (group.length === this.membership.members().length) return () => true;
+    const members = this.membership.members();
+    const group = this.placement.groupOf(this.self, members);
+    if (group.length === members.length) return () => true;
     const set = new Set(group);
     return (origin) => set.has(origin);
   }
 
   private covered(context: Clock): boolean {
-    return covers(this.progress.clock(), context, this.relevant());
+    return this.progress.covers(context, this.relevant());
   }
 
   /**
