@@ -96,6 +96,8 @@ export class KvNode implements PeerHandler {
   private probeTimer: unknown = null;
   private aeTimer: unknown = null;
   private lastViewText = '';
+  /** Counters for the status page: how often requests had to wait or pull to satisfy a context. */
+  private readonly counters = { requests: 0, waitedForReplication: 0, pulled: 0, notCaughtUp: 0, forwarded: 0 };
 
   constructor(private readonly options: NodeOptions) {
     this.self = options.self;
@@ -338,7 +340,11 @@ export class KvNode implements PeerHandler {
   async execute(op: Op, forwarded = false): Promise<OpResult> {
     await this.whenReady(this.timing.startupWaitMs);
     const replicas = this.placement.replicasOf(op.key, this.membership.members());
-    if (!replicas.includes(this.self) && !forwarded) return this.forward(op, replicas);
+    this.counters.requests++;
+    if (!replicas.includes(this.self) && !forwarded) {
+      this.counters.forwarded++;
+      return this.forward(op, replicas);
+    }
     const deadline = this.timers.now() + this.timing.requestWaitMs;
     const caughtUp = await this.catchUp(op.context, deadline);
     const set = this.store.get(op.key);
@@ -493,16 +499,20 @@ export class KvNode implements PeerHandler {
    */
   private async catchUp(context: Clock, deadline: number): Promise<boolean> {
     if (this.covered(context)) return true;
+    this.counters.waitedForReplication++;
     if (await this.waitCovered(context, Math.min(deadline, this.timers.now() + IN_FLIGHT_WAIT_MS))) return true;
+    this.counters.pulled++;
     const tried = new Set<string>();
     while (this.timers.now() < deadline && !this.stopped) {
       const source = this.pullSource(context, tried);
-      if (source === null) return this.waitCovered(context, deadline);
+      if (source === null) break;
       tried.add(source);
       await this.pullOnce(source, deadline).catch(() => false);
       if (this.covered(context)) return true;
     }
-    return this.covered(context);
+    const caughtUp = await this.waitCovered(context, deadline);
+    if (!caughtUp) this.counters.notCaughtUp++;
+    return caughtUp;
   }
 
   /** The peer to pull from next: one known to have the context, else an origin it names, else any live peer. */
@@ -737,6 +747,7 @@ export class KvNode implements PeerHandler {
       keys: this.store.size,
       liveKeys: this.store.liveCount(),
       pendingLinks: this.progress.pendingLinks(),
+      counters: this.counters,
       outboxes: Object.fromEntries([...this.outboxes].map(([p, box]) => [p, { waiting: box.waiting, cuts: box.cuts }])),
       limits: { clockEntries: KV_LIMITS.clockEntries, outboxWrites: KV_LIMITS.outboxWrites },
     };
