@@ -1,12 +1,14 @@
 /**
- * A partition between real processes in network namespaces (seed 000 door):
- * the node cut off keeps answering, and a read whose payload it cannot
- * satisfy is 400 "Payload out of date"; the other side keeps working; after
- * healing, everything converges within 10 s. Needs root (ip netns), as CI
- * has; nodes live at 10.213.77.11-13:8080 inside namespaces kvt-n1..3.
+ * A partition between real processes in network namespaces: the node cut
+ * off keeps answering, and a read whose payload it cannot satisfy is 400
+ * "Payload out of date" (seed 000) or, after the bounded wait, answered with
+ * what it has (seed 003); the other side keeps working; after healing,
+ * everything converges within 10 s. Needs root (ip netns), as CI has; nodes
+ * live at 10.213.77.11-13 (port 8080 seed 000, 8081 seed 003) inside
+ * namespaces kvt-n1..3.
  */
 import { expect } from 'chai';
-import { door000 as kv, eventually, localWinner } from './support/client';
+import { door000 as kv, door003, eventually, localWinner } from './support/client';
 import { KvCluster, logDirFor } from './support/nodes';
 import { NetNode, canUseNetns, heal, partition, setup, teardown } from './support/netns';
 
@@ -14,17 +16,21 @@ describe('integration kv: a partition (network namespaces)', function () {
   this.timeout(60_000);
   let net: NetNode[] = [];
   let cluster: KvCluster;
+  /** Seed-003 nodes in the same namespaces, on another port. */
+  let cluster003: KvCluster;
 
   before(async function () {
     if (!canUseNetns()) throw new Error('partition tests need root and iproute2 (ip netns): run as root, as CI does');
     net = setup(3, 8080);
     const nsOf = new Map(net.map((n) => [n.address, n.netns]));
     cluster = new KvCluster(net.map((n) => n.address), 'keyValue-store', logDirFor('partition'), (a) => nsOf.get(a));
-    await cluster.startAll();
+    const nsOf003 = new Map(net.map((n) => [`${n.host}:8081`, n.netns]));
+    cluster003 = new KvCluster([...nsOf003.keys()], 'key-value-store', logDirFor('partition003'), (a) => nsOf003.get(a));
+    await Promise.all([cluster.startAll(), cluster003.startAll()]);
   });
 
   after(async () => {
-    await cluster?.stopAll();
+    await Promise.all([cluster?.stopAll(), cluster003?.stopAll()]);
     teardown();
   });
 
@@ -34,6 +40,11 @@ describe('integration kv: a partition (network namespaces)', function () {
     expect((await kv.get(C, 'shared', before.body.payload)).body.value).to.equal('before the cut');
 
     partition([net[2]], [net[0], net[1]]);
+    const [A3, , C3] = cluster003.addresses;
+    const put003 = await door003.put(A3, 'x3', 'majority');
+    expect(put003.status).to.equal(201);
+    const read003 = await door003.get(C3, 'x3', put003.body['causal-metadata']);
+    expect(read003.status, '003: the cut-off node waits (bounded), then answers with what it has').to.equal(404);
     const onMajority = await kv.put(A, 'x', 'written on the majority side');
     expect(onMajority.status).to.equal(200);
 
@@ -77,5 +88,8 @@ describe('integration kv: a partition (network namespaces)', function () {
     expect((await kv.get(C, 'x', onMajority.body.payload)).body.value, 'the stale read now succeeds').to.equal('written on the majority side');
     expect((await kv.get(A, 'y', onMinority.body.payload)).body.value).to.equal('written on the cut-off node');
     expect((await kv.get(A, 'shared', majorityShared.body.payload)).body.value, 'the later concurrent write wins').to.equal('majority side, later');
+    const healed003 = await door003.get(C3, 'x3', put003.body['causal-metadata']);
+    expect(healed003.status, '003: healed, the same read catches up').to.equal(200);
+    expect(healed003.body.value).to.equal('majority');
   });
 });
