@@ -1,7 +1,7 @@
 /**
  * The key-value node: the driver that wires the pure core (membership,
- * failure detector, version store, progress, outboxes, placement) to a
- * transport and timers. It owns every side effect (calls to peers, timers,
+ * failure detector, version store, progress, placement) and the replicator
+ * (replicator.ts) to a transport and timers. It owns every side effect (calls to peers, timers,
  * logs); the decisions live in lib/kv/core. It is door-agnostic: a door
  * turns HTTP into execute()/view calls and the results back into HTTP.
  */
@@ -10,44 +10,19 @@ import { BUCKETS, differingBuckets } from '../../core/antiEntropy';
 import { Logger } from '../../log';
 import { clockJson, covers, missingOrigins } from '../core/context';
 import { DetectorEvent, FailureDetector } from '../core/detector';
-import { KV_LIMITS } from '../core/limits';
 import { isAddress } from '../core/address';
+import { KV_LIMITS } from '../core/limits';
 import { Membership, MembershipChange, parseMembership } from '../core/membership';
 import { Op, OpResult, opJson, parseOp, parseResult, resultJson } from '../core/ops';
-import { Outbox, ReplicatedWrite } from '../core/outbox';
+import { ReplicatedWrite } from '../core/outbox';
 import { Placement, fullReplication } from '../core/placement';
 import { Progress } from '../core/progress';
 import { VersionStore } from '../core/store';
 import { KvVersion, liveWinner, versionBytes, winner } from '../core/versions';
-import { ProbeMessage, entryJson, parseEntry, parseProbe, parseSums, parseWrite, writeJson } from '../core/wire';
+import { ProbeMessage, entryJson, parseEntry, parseProbe, parseSums, parseWrite } from '../core/wire';
+import { Replicator } from './replicator';
+import { DEFAULT_TIMING, Timing } from './timing';
 import { PeerHandler, PeerMethod, PeerRequestError, Timers, Transport, realTimers } from './transport';
-
-export interface Timing {
-  /** How often every peer is probed. */
-  probeIntervalMs: number;
-  /** A probe not answered within this is a failed probe. */
-  probeTimeoutMs: number;
-  /** A peer with no successful probe for this long is down (KV-SPEC: out of every view within 5 s). */
-  downAfterMs: number;
-  /** How often this node compares bucket sums with a random peer. */
-  antiEntropyIntervalMs: number;
-  /** The longest a client request waits for a context to be satisfied, and for a second node's acknowledgement. */
-  requestWaitMs: number;
-  /** How long key requests are held while a starting node catches up. */
-  startupWaitMs: number;
-  /** Timeout of bulk calls (anti-entropy, state transfer, forwarding). */
-  peerTimeoutMs: number;
-}
-
-export const DEFAULT_TIMING: Timing = Object.freeze({
-  probeIntervalMs: 300,
-  probeTimeoutMs: 600,
-  downAfterMs: 2000,
-  antiEntropyIntervalMs: 1000,
-  requestWaitMs: 1000,
-  startupWaitMs: 3000,
-  peerTimeoutMs: 3000,
-});
 
 export interface NodeOptions {
   self: string;
@@ -78,11 +53,7 @@ export class KvNode implements PeerHandler {
   private readonly detector: FailureDetector;
   private readonly store = new VersionStore();
   private readonly progress: Progress;
-  private readonly outboxes = new Map<string, Outbox>();
-  private readonly retryTimers = new Map<string, unknown>();
-  private readonly retryDelay = new Map<string, number>();
-  /** Writes waiting for a second node: who may still acknowledge each, and how to answer the client. */
-  private readonly acks = new Map<number, { waiting: Set<string>; resolve: () => void }>();
+  private readonly replicator: Replicator;
   private readonly lastDiff = new Map<string, Set<number>>();
   private readonly pulls = new Map<string, Promise<boolean>>();
   private readonly timers: Timers;
@@ -113,6 +84,7 @@ export class KvNode implements PeerHandler {
     if (view !== options.view) this.log.warn(`VIEW does not list this node (${this.self}); it is added at the end`);
     this.membership = new Membership(view);
     this.detector = new FailureDetector(this.timing.downAfterMs);
+    this.replicator = new Replicator({ self: this.self, transport: this.transport, timers: this.timers, log: this.log, timing: this.timing });
     for (const peer of this.peers()) this.detector.watch(peer, this.timers.now());
   }
 
@@ -131,9 +103,7 @@ export class KvNode implements PeerHandler {
     this.stopped = true;
     this.timers.clearTimeout(this.probeTimer);
     this.timers.clearTimeout(this.aeTimer);
-    for (const t of this.retryTimers.values()) this.timers.clearTimeout(t);
-    for (const ack of this.acks.values()) ack.resolve();
-    this.acks.clear();
+    this.replicator.stop();
     this.markReady();
   }
 
@@ -237,9 +207,7 @@ export class KvNode implements PeerHandler {
         this.detector.watch(address, this.timers.now());
       } else {
         this.detector.forget(address);
-        this.outboxes.delete(address);
-        this.timers.clearTimeout(this.retryTimers.get(address));
-        this.retryTimers.delete(address);
+        this.replicator.drop(address);
       }
     }
     const selfEpoch = this.membership.epochOf(this.self);
@@ -327,8 +295,7 @@ export class KvNode implements PeerHandler {
       if (e.kind === 'restarted') this.log.info(`peer ${e.peer} restarted`);
       if (e.kind === 'ready') this.log.info(`peer ${e.peer} has caught up`);
       if (e.kind === 'back' || e.kind === 'restarted') {
-        this.retryDelay.delete(e.peer);
-        this.kick(e.peer);
+        this.replicator.peerBack(e.peer);
       }
     }
     if (events.length > 0) this.logViewIfChanged();
@@ -392,89 +359,10 @@ export class KvNode implements PeerHandler {
     return version;
   }
 
-  /**
-   * Queue the write for every other replica and resolve once one of them
-   * acknowledges it (so two nodes hold it), at once when no other replica is
-   * alive (availability first), or after requestWaitMs.
-   */
+  /** Queue the write for the key's other replicas; resolves once one holds it (see Replicator.send). */
   private replicate(key: string, version: KvVersion, seq: number, ownBefore: number): Promise<void> {
     const targets = this.placement.replicasOf(key, this.membership.members()).filter((p) => p !== this.self);
-    for (const peer of targets) {
-      this.outbox(peer).enqueue(seq, key, version, ownBefore);
-    }
-    const alive = targets.filter((p) => this.detector.isAlive(p));
-    if (alive.length === 0) {
-      if (targets.length > 0) this.log.warnEvery('alone', 10_000, `accepting writes with no other replica reachable (${targets.join(',')} down): they are held by this node only until the peers are back`);
-      for (const peer of targets) this.kick(peer);
-      return Promise.resolve();
-    }
-    const acked = new Promise<void>((resolve) => {
-      const timer = this.timers.setTimeout(() => {
-        if (this.acks.delete(seq)) this.log.warnEvery('ack-timeout', 10_000, `no replica acknowledged a write within ${this.timing.requestWaitMs} ms; answered anyway`);
-        resolve();
-      }, this.timing.requestWaitMs);
-      this.acks.set(seq, {
-        waiting: new Set(alive),
-        resolve: () => {
-          this.timers.clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
-    for (const peer of targets) this.kick(peer);
-    return acked;
-  }
-
-  private settleAck(seq: number): void {
-    const ack = this.acks.get(seq);
-    if (!ack) return;
-    this.acks.delete(seq);
-    ack.resolve();
-  }
-
-  private outbox(peer: string): Outbox {
-    let box = this.outboxes.get(peer);
-    if (!box) this.outboxes.set(peer, (box = new Outbox()));
-    return box;
-  }
-
-  /** Send the next batch to `peer` unless one is in flight or a retry is scheduled. */
-  private kick(peer: string): void {
-    const box = this.outboxes.get(peer);
-    if (!box || this.stopped || this.retryTimers.has(peer)) return;
-    const batch = box.take();
-    if (!batch) return;
-    const body = { from: this.self, writes: batch.map(writeJson) };
-    this.transport.call(peer, 'replicate', body, this.timing.peerTimeoutMs).then(
-      () => {
-        if (this.outboxes.get(peer) !== box) return;
-        this.retryDelay.delete(peer);
-        for (const seq of box.acked()) this.settleAck(seq);
-        this.kick(peer);
-      },
-      () => {
-        if (this.outboxes.get(peer) !== box) return;
-        box.failed();
-        // A write every live replica has refused is answered now, not after the whole wait (availability first).
-        for (const w of batch) {
-          const ack = this.acks.get(w.seq);
-          if (ack && ack.waiting.delete(peer) && ack.waiting.size === 0) {
-            this.log.warnEvery('alone', 10_000, `no other replica could take a write (last refusal from ${peer}): held by this node only until the peers are back`);
-            this.settleAck(w.seq);
-          }
-        }
-        // Back off up to the probe interval; a peer found back is kicked at once.
-        const delay = Math.min(this.timing.probeIntervalMs, (this.retryDelay.get(peer) ?? 25) * 2);
-        this.retryDelay.set(peer, delay);
-        this.retryTimers.set(
-          peer,
-          this.timers.setTimeout(() => {
-            this.retryTimers.delete(peer);
-            this.kick(peer);
-          }, delay),
-        );
-      },
-    );
+    return this.replicator.send({ seq, key, version, ownBefore }, targets, targets.filter((p) => this.detector.isAlive(p)));
   }
 
   // ---- causality: catching up with a context ----
@@ -665,7 +553,7 @@ export class KvNode implements PeerHandler {
         return this.handleReplicate(b);
       case 'sums': {
         // The asker will hold all this node holds now: a broken chain to it may start again here.
-        if (typeof b.from === 'string') this.outboxes.get(b.from)?.resumeFrom(this.progress.currentSeq);
+        if (typeof b.from === 'string') this.replicator.resumeChain(b.from, this.progress.currentSeq);
         return { from: this.self, sums: this.store.bucketSums(), applied: clockJson(this.progress.clock()) };
       }
       case 'pull':
@@ -748,7 +636,7 @@ export class KvNode implements PeerHandler {
       liveKeys: this.store.liveCount(),
       pendingLinks: this.progress.pendingLinks(),
       counters: this.counters,
-      outboxes: Object.fromEntries([...this.outboxes].map(([p, box]) => [p, { waiting: box.waiting, cuts: box.cuts }])),
+      outboxes: this.replicator.status(),
       limits: { clockEntries: KV_LIMITS.clockEntries, outboxWrites: KV_LIMITS.outboxWrites },
     };
   }
