@@ -25,7 +25,8 @@ function reply(ctx: Context, status: number, body: object): void {
 
 /** The form fields and the payload's context, or an answer already given (400) when either is malformed. */
 async function readRequest(ctx: Context): Promise<{ fields: Record<string, unknown>; context: Clock } | null> {
-  const fields = formFields(ctx, await bodyText(ctx, KV_LIMITS.clientBodyBytes));
+  const read = await bodyText(ctx, KV_LIMITS.clientBodyBytes);
+  const fields = 'error' in read ? read.error : formFields(ctx, read.text);
   if (typeof fields === 'string') {
     reply(ctx, 400, { result: 'Error', msg: fields, payload: payloadText(EMPTY_CONTEXT) });
     return null;

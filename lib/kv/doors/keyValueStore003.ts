@@ -38,7 +38,8 @@ function error(ctx: Context, status: number, verb: Verb, message: string): void 
 }
 
 async function readFields(ctx: Context, verb: Verb): Promise<Record<string, unknown> | null> {
-  const fields = jsonFields(await bodyText(ctx, KV_LIMITS.clientBodyBytes));
+  const read = await bodyText(ctx, KV_LIMITS.clientBodyBytes);
+  const fields = 'error' in read ? read.error : jsonFields(read.text);
   if (typeof fields === 'string') {
     error(ctx, 400, verb, fields);
     return null;

@@ -6,12 +6,13 @@
 import type { Context } from 'koa';
 import { HttpError, readRawBody } from '../../http/common';
 
-/** The body as text, or '' when there is none; a body over `limitBytes` is a 400 saying so. */
-export async function bodyText(ctx: Context, limitBytes: number): Promise<string> {
+/** The body as text ('' when there is none), or a message when it is over `limitBytes` or cannot be read. */
+export async function bodyText(ctx: Context, limitBytes: number): Promise<{ text: string } | { error: string }> {
   try {
-    return (await readRawBody(ctx.req, limitBytes)).toString('utf8');
+    return { text: (await readRawBody(ctx.req, limitBytes)).toString('utf8') };
   } catch (e) {
-    if (e instanceof HttpError && e.status === 413) throw new HttpError(400, `Request body is larger than ${limitBytes} bytes`);
+    if (e instanceof HttpError && e.status === 413) return { error: `Request body is larger than ${limitBytes} bytes` };
+    if (e instanceof HttpError) return { error: e.message };
     throw e;
   }
 }

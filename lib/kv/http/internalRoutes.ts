@@ -16,7 +16,8 @@ export function internalRoutes(node: KvNode): Router {
   router.post('/:method', async (ctx) => {
     const method = ctx.params.method as PeerMethod;
     if (!PEER_METHODS.includes(method)) throw new HttpError(404, `no internal method ${JSON.stringify(method)}`);
-    const body = jsonFields(await bodyText(ctx, KV_LIMITS.internalBodyBytes));
+    const read = await bodyText(ctx, KV_LIMITS.internalBodyBytes);
+    const body = 'error' in read ? read.error : jsonFields(read.text);
     if (typeof body === 'string') throw new HttpError(400, body);
     try {
       ctx.body = await node.handlePeer(method, body);

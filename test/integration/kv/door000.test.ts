@@ -90,6 +90,10 @@ describe('integration kv: seed 000 door (/keyValue-store, /view)', function () {
     expect(tooBig.body.msg).to.match(/too large/);
     expect((await kv.get(B, 'bigger', tooBig.body.payload)).status, 'nothing was stored').to.equal(404);
     expect((await kv.get(C, 'big', '')).body.value).to.have.length(1024 * 1024);
+    const hugeBody = await send(A, { method: 'PUT', path: '/keyValue-store/huge', raw: `val=${'v'.repeat(4 * 1024 * 1024)}` });
+    expect(hugeBody.status, 'a body over the bound').to.equal(400);
+    expect(hugeBody.body).to.include({ result: 'Error', payload: '{}' });
+    expect(hugeBody.body.msg).to.match(/larger than/);
   });
 
   it('a read whose payload names writes no reachable node has: 400 Payload out of date after a bounded wait, never the value', async () => {

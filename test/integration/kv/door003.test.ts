@@ -67,6 +67,13 @@ describe('integration kv: seed 003 door, one shard (/key-value-store, /key-value
     const notJson = await send(A, { method: 'PUT', path: '/key-value-store/nj', raw: '{"value": ', headers: { 'Content-Type': 'application/json' } });
     expect(notJson.status).to.equal(400);
     expect(notJson.body.message).to.equal('Error in PUT');
+    const huge = await kv.put(A, 'huge', 'v'.repeat(4 * 1024 * 1024));
+    expect(huge.status, 'a body over the bound').to.equal(400);
+    expect(huge.body.message).to.equal('Error in PUT');
+    expect(huge.body.error).to.match(/larger than/);
+    const tooLarge = await kv.put(A, 'large', 'v'.repeat(1024 * 1024 + 1));
+    expect(tooLarge.status, 'a value over 1 MB').to.equal(400);
+    expect(tooLarge.body.error).to.match(/too large/);
     const badMeta = await kv.put(A, 'bm', 'v', { 'not an address': 1 });
     expect(badMeta.status).to.equal(400);
     expect(badMeta.body.error).to.match(/causal-metadata/);

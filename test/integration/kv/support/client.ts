@@ -39,11 +39,11 @@ export function send(address: string, req: Send): Promise<Reply> {
   if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
   const timeoutMs = req.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
+    let answered = false;
     const r = http.request({ host, port: Number(port), method: req.method, path: req.path, headers, agent: false, timeout: timeoutMs }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
+      const done = () => {
         const text = Buffer.concat(chunks).toString('utf8');
         let parsed: unknown;
         try {
@@ -52,10 +52,20 @@ export function send(address: string, req: Send): Promise<Reply> {
           parsed = undefined;
         }
         resolve({ status: res.statusCode ?? 0, text, body: parsed });
-      });
+      };
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', done);
+      // A server that answers an oversized body before reading it may cut the upload: the answer still counts.
+      res.on('error', done);
     });
     r.on('timeout', () => r.destroy(new Error(`timed out after ${timeoutMs} ms: ${req.method} ${req.path} on ${address}`)));
-    r.on('error', reject);
+    r.on('error', (e: NodeJS.ErrnoException) => {
+      // The upload may fail (EPIPE) a moment before the answer to it is read: give the answer that moment.
+      const grace = e.code === 'EPIPE' || e.code === 'ECONNRESET' ? 300 : 0;
+      setTimeout(() => {
+        if (!answered) reject(e);
+      }, grace);
+    });
     r.end(body);
   });
 }
