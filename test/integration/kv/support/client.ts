@@ -36,7 +36,7 @@ export function send(address: string, req: Send): Promise<Reply> {
     body = JSON.stringify(req.json);
     headers['Content-Type'] ??= 'application/json';
   }
-  if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
+  if (body !== undefined) headers['Content-Length'] ??= String(Buffer.byteLength(body));
   const timeoutMs = req.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
     let answered = false;
