@@ -1,0 +1,61 @@
+/**
+ * A node's configuration from its environment, exactly as the course's
+ * containers were started (KV-SPEC.md "One node, several front doors"):
+ * IP_PORT means seed 000's door, SOCKET_ADDRESS seed 003's; `--api NAME` or
+ * KV_API overrides. Pure: it takes the environment and arguments and returns
+ * a config or throws a ConfigError that says what to change.
+ */
+import { parseAddress, parseViewList } from './core/address';
+import { API_NAMES, ApiName } from './doors/door';
+
+export class ConfigError extends Error {}
+
+export interface KvConfig {
+  api: ApiName;
+  self: string;
+  view: string[];
+  /** The host to bind: the own address's, unless KV_LISTEN says otherwise (0.0.0.0 in a container). */
+  listenHost: string;
+  port: number;
+}
+
+export function apiFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  const i = argv.indexOf('--api');
+  if (i >= 0) {
+    if (i + 1 >= argv.length) throw new ConfigError('--api needs a name: keyValue-store or key-value-store');
+    return argv[i + 1];
+  }
+  const eq = argv.find((a) => a.startsWith('--api='));
+  if (eq) return eq.slice('--api='.length);
+  return env.KV_API || undefined;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv, argv: readonly string[] = []): KvConfig {
+  const chosen = apiFromArgs(argv, env);
+  let api: ApiName;
+  if (chosen !== undefined) {
+    if (chosen === 'kv-store') throw new ConfigError('the seed-001 door (kv-store) is not built yet');
+    if (!(API_NAMES as readonly string[]).includes(chosen)) throw new ConfigError(`unknown API ${JSON.stringify(chosen)}: use ${API_NAMES.join(' or ')}`);
+    api = chosen as ApiName;
+  } else if (env.SOCKET_ADDRESS) api = 'key-value-store';
+  else if (env.IP_PORT) api = 'keyValue-store';
+  else if (env.IPPORT) throw new ConfigError('IPPORT selects the seed-001 door (kv-store), which is not built yet');
+  else throw new ConfigError('set IP_PORT (seed 000 door) or SOCKET_ADDRESS (seed 003 door) to this node\'s "ip:port", and VIEW to every node\'s');
+
+  const selfVar = api === 'key-value-store' ? 'SOCKET_ADDRESS' : 'IP_PORT';
+  const self = env[selfVar] ?? env.SOCKET_ADDRESS ?? env.IP_PORT;
+  if (!self) throw new ConfigError(`${selfVar} must be this node's "ip:port"`);
+  const parsed = parseAddress(self);
+  if (typeof parsed === 'string') throw new ConfigError(`${selfVar}: ${parsed}`);
+  if (env.SHARD_COUNT !== undefined && env.SHARD_COUNT !== '') {
+    throw new ConfigError('SHARD_COUNT: shards are not built yet; start without it for one shard holding every key');
+  }
+  let view: string[];
+  try {
+    view = parseViewList(env.VIEW ?? self);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  if (view.length === 0) view = [self];
+  return { api, self, view, listenHost: env.KV_LISTEN || parsed.host, port: parsed.port };
+}

@@ -1,0 +1,27 @@
+/** A node's configuration from its environment (lib/kv/config.ts). */
+import { expect } from 'chai';
+import { ConfigError, configFromEnv } from '../../../lib/kv/config';
+
+const VIEW = '10.0.0.2:8080,10.0.0.3:8080';
+
+describe('kv config from the environment', () => {
+  it('IP_PORT selects the seed-000 door and SOCKET_ADDRESS the seed-003 door; the node binds its own address', () => {
+    expect(configFromEnv({ VIEW, IP_PORT: '10.0.0.2:8080' })).to.deep.include({ api: 'keyValue-store', self: '10.0.0.2:8080', listenHost: '10.0.0.2', port: 8080 });
+    expect(configFromEnv({ VIEW, SOCKET_ADDRESS: '10.0.0.3:8080' })).to.deep.include({ api: 'key-value-store', view: ['10.0.0.2:8080', '10.0.0.3:8080'] });
+  });
+
+  it('--api and KV_API override; unknown variables are ignored; KV_LISTEN binds elsewhere', () => {
+    expect(configFromEnv({ VIEW, IP_PORT: '10.0.0.2:8080', KV_API: 'key-value-store', HOSTNAME: 'x', S: '3' }).api).to.equal('key-value-store');
+    expect(configFromEnv({ VIEW, SOCKET_ADDRESS: '10.0.0.2:8080' }, ['--api', 'keyValue-store']).api).to.equal('keyValue-store');
+    expect(configFromEnv({ VIEW, IP_PORT: '10.0.0.2:8080', KV_LISTEN: '0.0.0.0' }).listenHost).to.equal('0.0.0.0');
+  });
+
+  it('says clearly what is missing or wrong', () => {
+    expect(() => configFromEnv({})).to.throw(ConfigError, /IP_PORT/);
+    expect(() => configFromEnv({ IP_PORT: 'nope' })).to.throw(ConfigError, /IP_PORT/);
+    expect(() => configFromEnv({ IP_PORT: '10.0.0.2:8080', VIEW: 'x' })).to.throw(ConfigError, /VIEW/);
+    expect(() => configFromEnv({ IP_PORT: '10.0.0.2:8080', KV_API: 'other' })).to.throw(ConfigError, /unknown API/);
+    expect(() => configFromEnv({ IPPORT: '10.0.0.2:8080', K: '2' })).to.throw(ConfigError, /not built/);
+    expect(() => configFromEnv({ SOCKET_ADDRESS: '10.0.0.2:8080', SHARD_COUNT: '2' })).to.throw(ConfigError, /SHARD_COUNT/);
+  });
+});
