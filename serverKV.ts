@@ -6,7 +6,7 @@
  */
 import dns from 'node:dns';
 import { createLogger } from './lib/log';
-import { closeServer, listen, onShutdown, runMain } from './lib/server/boot';
+import { closeNow, listen, onShutdown, runMain } from './lib/server/boot';
 import { configFromEnv } from './lib/kv/config';
 import { doorFor } from './lib/kv/doors';
 import { kvApp } from './lib/kv/http/app';
@@ -24,9 +24,9 @@ runMain('serverKV', async () => {
   const server = await listen(kvApp(node, door, log), config.listenHost, config.port, `node ${config.self}`);
   log.info(`listening on ${config.listenHost}:${config.port} (API ${config.api})`);
   void node.start();
-  onShutdown(log, async () => {
+  onShutdown(log, () => {
     node.stop();
-    await closeServer(server, 1000);
+    closeNow(server);
     transport.close();
   });
 });
