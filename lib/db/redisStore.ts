@@ -51,22 +51,21 @@ export const STORE_REDIS_OPTIONS: Pick<RedisOptions, 'enableAutoPipelining' | 'a
 };
 
 // KEYS: owner, digest, then per tea its rating hash and tombstone. ARGV: owner id, how many tuples to
-// trim from the digest's head, how many to append, the tuples, then per tea: what to do with the hash
-// ('k' keep, 'd' delete, 's' set), rating, choices, clocks, the tombstone ('' = leave it).
-// Returns {-1} when this process does not own the Redis; else the 1-based numbers of the teas whose
-// write failed (a key of the wrong type), the rest being written.
+// trim from the digest's head, how many to append, for each of them the number of the tea whose write
+// built it (comma-separated; 0 = none), the tuples, then per tea: what to do with the hash ('k' keep,
+// 'd' delete, 's' set), rating, choices, clocks, the tombstone ('' = leave it).
+// Returns {-1} when this process does not own the Redis; else the numbers of the teas whose write failed
+// (a key of the wrong type): the rest are written, and the tuples those writes built are not appended.
 const ARGS_PER_TEA = 5;
 const COMMIT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
 local trim = tonumber(ARGV[2])
 if trim > 0 then redis.call('LTRIM', KEYS[2], trim, -1) end
 local n = tonumber(ARGV[3])
-for i = 4, 3 + n, 1000 do
-  redis.call('RPUSH', KEYS[2], unpack(ARGV, i, math.min(i + 999, 3 + n)))
-end
-local failed = {}
-local a = 4 + n
+local failed, failedSet = {}, {}
+local a = 5 + n
 for k = 3, #KEYS, 2 do
+  local tea = (k - 1) / 2
   local op = ARGV[a]
   local r = true
   if op == 'd' then
@@ -74,13 +73,20 @@ for k = 3, #KEYS, 2 do
   elseif op == 's' then
     r = redis.pcall('HSET', KEYS[k], 'rating', ARGV[a + 1], 'choices', ARGV[a + 2], 'clocks', ARGV[a + 3])
   end
+  if not (type(r) == 'table' and r.err) and ARGV[a + 4] ~= '' then r = redis.pcall('SET', KEYS[k + 1], ARGV[a + 4]) end
   if type(r) == 'table' and r.err then
-    failed[#failed + 1] = (k - 1) / 2
-  elseif ARGV[a + 4] ~= '' then
-    r = redis.pcall('SET', KEYS[k + 1], ARGV[a + 4])
-    if type(r) == 'table' and r.err then failed[#failed + 1] = (k - 1) / 2 end
+    failed[#failed + 1] = tea
+    failedSet[tea] = true
   end
   a = a + ${ARGS_PER_TEA}
+end
+local push, i = {}, 0
+for t in string.gmatch(ARGV[4], '[^,]+') do
+  i = i + 1
+  if not failedSet[tonumber(t)] then push[#push + 1] = ARGV[4 + i] end
+end
+for j = 1, #push, 1000 do
+  redis.call('RPUSH', KEYS[2], unpack(push, j, math.min(j + 999, #push)))
 end
 return failed
 `;
@@ -268,8 +274,9 @@ export class RedisTeaStore implements TeaStore {
     missing.forEach((tea, k) => states.set(tea, loaded[k]));
     const plan = planCommit(group.steps, (tea) => states.get(tea)!);
     const written = [...plan.teas].filter(([, t]) => t.after !== t.before);
+    const numberOf = new Map(written.map(([tea], k) => [tea, k + 1]));
     const keys = [OWNER_KEY, DIGEST_KEY];
-    const args = [this.id, String(group.trim), String(plan.appended.length), ...plan.appended];
+    const args = [this.id, String(group.trim), String(plan.appended.length), plan.builtFor.map((tea) => (tea === null ? 0 : numberOf.get(tea) ?? 0)).join(','), ...plan.appended];
     for (const [tea, { before, after }] of written) {
       const next = encode(after);
       const hash = next.clocks === '' ? (before.versions.length > 0 ? 'd' : 'k') : 's';
@@ -302,7 +309,8 @@ export class RedisTeaStore implements TeaStore {
     const results: StepResult[] = plan.results.map((r, k) =>
       failedTeas.has(group.steps[k].tea) ? { error: new CorruptValueError(`${ratingKey(group.steps[k].tea)} could not be written (wrong type?)`) } : r,
     );
-    return { results, appended: plan.appended };
+    const appended = failedTeas.size === 0 ? plan.appended : plan.appended.filter((_, k) => !failedTeas.has(plan.builtFor[k] ?? ''));
+    return { results, appended };
   }
 
   async scanSlice(): Promise<boolean> {

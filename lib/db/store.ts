@@ -84,6 +84,8 @@ export interface TeaStore {
 export interface Plan {
   results: StepResult[];
   appended: string[];
+  /** For each appended tuple, the tea whose write built it (it travels only if that write is made), or null. */
+  builtFor: (string | null)[];
   /** Per tea touched: the state before the group and after it. */
   teas: Map<string, { before: TeaState; after: TeaState; repairOnly: boolean }>;
 }
@@ -97,13 +99,17 @@ export function planCommit(steps: readonly CommitStep[], stateOf: (tea: string) 
   const teas = new Map<string, { before: TeaState; after: TeaState; repairOnly: boolean }>();
   const results: StepResult[] = [];
   const appended: string[] = [];
+  const builtFor: (string | null)[] = [];
   for (const step of steps) {
     let entry = teas.get(step.tea);
     if (entry === undefined) {
       const stored = stateOf(step.tea);
       if (stored instanceof Error) {
         results.push({ error: stored });
-        if (typeof step.digest === 'string') appended.push(step.digest);
+        if (typeof step.digest === 'string') {
+          appended.push(step.digest);
+          builtFor.push(null);
+        }
         continue;
       }
       entry = { before: stored, after: stored, repairOnly: true };
@@ -114,10 +120,14 @@ export function planCommit(steps: readonly CommitStep[], stateOf: (tea: string) 
     entry.after = after;
     if (!step.repair && after !== before) entry.repairOnly = false;
     results.push({ before, after });
-    const text = typeof step.digest === 'function' ? step.digest(before, after) : step.digest;
-    if (text !== undefined && text !== null) appended.push(text);
+    const built = typeof step.digest === 'function';
+    const text = built ? (step.digest as (b: TeaState, a: TeaState) => string | null)(before, after) : step.digest;
+    if (text !== undefined && text !== null) {
+      appended.push(text as string);
+      builtFor.push(built ? step.tea : null);
+    }
   }
-  return { results, appended, teas };
+  return { results, appended, builtFor, teas };
 }
 
 /** Milliseconds a change is left to gossip before anti-entropy may repair it: see BucketIndex. */

@@ -25,15 +25,18 @@ export type Frame =
   | { type: 'pong' }
   | { type: 'error'; message: string };
 
-/** Bounds on what a peer can make the decoder hold: a line, and messages per frame. */
+/** Bounds on what a peer can make the decoder hold: a line (in characters), and messages per frame. */
 export const FRAME_LIMITS = Object.freeze({
-  lineBytes: 16 * 1024 * 1024,
+  lineChars: 16 * 1024 * 1024,
   messagesPerFrame: 100_000,
 });
 
 export class FrameError extends Error {}
 
 const ID = /^[0-9]{1,20}$/;
+const COUNT = /^[1-9][0-9]{0,5}$/;
+
+const tooLong = () => new FrameError(`a line longer than ${FRAME_LIMITS.lineChars} characters`);
 
 function idsOf(text: string): string[] {
   const ids = text.split(',');
@@ -82,13 +85,15 @@ export class FrameDecoder {
     this.buffer = this.buffer.length === 0 ? text : this.buffer + text;
     let start = 0;
     for (let end = this.buffer.indexOf('\n', start); end !== -1; end = this.buffer.indexOf('\n', start)) {
+      // However the socket cut the stream: a line too long is refused whole or in pieces alike.
+      if (end - start > FRAME_LIMITS.lineChars) throw tooLong();
       const line = this.buffer.slice(start, end);
       start = end + 1;
       const frame = this.line(line);
       if (frame !== null) frames.push(frame);
     }
     this.buffer = start === 0 ? this.buffer : this.buffer.slice(start);
-    if (this.buffer.length > FRAME_LIMITS.lineBytes) throw new FrameError(`a line longer than ${FRAME_LIMITS.lineBytes} bytes`);
+    if (this.buffer.length > FRAME_LIMITS.lineChars) throw tooLong();
     return frames;
   }
 
@@ -108,9 +113,9 @@ export class FrameDecoder {
     switch (kind) {
       case 'C':
       case 'P': {
-        const [key, count] = rest.split(' ');
+        const [key, count, extra] = rest.split(' ');
         const want = Number(count);
-        if (!ID.test(key ?? '') || !Number.isInteger(want) || want < 1 || want > FRAME_LIMITS.messagesPerFrame) {
+        if (extra !== undefined || !ID.test(key ?? '') || !COUNT.test(count ?? '') || want > FRAME_LIMITS.messagesPerFrame) {
           throw new FrameError(`bad frame header: ${line.slice(0, 80)}`);
         }
         this.partial = { type: kind === 'C' ? 'chunk' : 'put', key, want, messages: [] };

@@ -58,6 +58,8 @@ interface ChunkRecord {
 interface Channel {
   /** Oldest first; the delivered chunks are always a prefix. */
   chunks: ChunkRecord[];
+  /** Messages in `chunks`, kept as they change: answering a put must not count a long backlog. */
+  messages: number;
   subscriber: Subscriber | null;
   delivered: number;
   deliveredMessages: number;
@@ -76,6 +78,8 @@ export class Hub {
   private readonly channels = new Map<string, Channel>();
   private readonly subscriptions = new Map<Subscriber, string>();
   private nextId: number;
+  /** The journal's clear under way, which journal writes wait for. */
+  private clearing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly journal: Journal,
@@ -93,6 +97,7 @@ export class Hub {
       const channel = this.channel(name);
       for (const c of chunks) {
         channel.chunks.push(this.record(c.id, c.messages, true));
+        channel.messages += c.messages.length;
         this.nextId = Math.max(this.nextId, c.id + 1);
         n += c.messages.length;
       }
@@ -103,7 +108,7 @@ export class Hub {
   private channel(name: string): Channel {
     let c = this.channels.get(name);
     if (c === undefined) {
-      c = { chunks: [], subscriber: null, delivered: 0, deliveredMessages: 0, deliveredBytes: 0 };
+      c = { chunks: [], messages: 0, subscriber: null, delivered: 0, deliveredMessages: 0, deliveredBytes: 0 };
       this.channels.set(name, c);
     }
     return c;
@@ -136,6 +141,7 @@ export class Hub {
       // Waiting before the chunk is handed over: a subscriber in this process says "got" at once.
       rec.waiters.push(settle);
       channel.chunks.push(rec);
+      channel.messages += rec.messages.length;
       this.pump(channel);
       if (settled) return;
       timer = setTimeout(() => void this.persist(name, rec).finally(settle), rec.holder === null ? 0 : DELIVERY_WAIT_MS);
@@ -162,9 +168,7 @@ export class Hub {
   }
 
   private held(channel: Channel): number {
-    let n = 0;
-    for (const rec of channel.chunks) n += rec.messages.length;
-    return n;
+    return channel.messages;
   }
 
   /** The channel is now this subscriber's; a previous one is closed and what it held is delivered again. */
@@ -230,6 +234,7 @@ export class Hub {
     channel.chunks = kept;
     channel.delivered -= forgotten.length;
     for (const rec of forgotten) {
+      channel.messages -= rec.messages.length;
       channel.deliveredMessages -= rec.messages.length;
       channel.deliveredBytes -= rec.bytes;
       this.release(rec);
@@ -254,6 +259,7 @@ export class Hub {
   }
 
   private async persist(name: string, rec: ChunkRecord): Promise<void> {
+    await this.clearing;
     if (rec.journaled || rec.got || !this.holds(name, rec)) return;
     rec.journaled = true;
     try {
@@ -265,11 +271,14 @@ export class Hub {
   }
 
   private holds(name: string, rec: ChunkRecord): boolean {
-    return this.channels.get(name)?.chunks.includes(rec) ?? false;
+    // Newest first: a chunk being persisted was put moments ago, so this is short even behind a long backlog.
+    const chunks = this.channels.get(name)?.chunks ?? [];
+    return chunks.lastIndexOf(rec) !== -1;
   }
 
   /** Journal what has been held `olderThanMs` without being applied. Run every few hundred ms, and with 0 before the queue stops. */
   async sweep(olderThanMs = JOURNAL_AFTER_MS): Promise<void> {
+    await this.clearing;
     const now = this.now();
     const work: Promise<void>[] = [];
     for (const [name, channel] of this.channels) {
@@ -293,14 +302,18 @@ export class Hub {
     const rec = channel.chunks[channel.delivered];
     const [first, ...rest] = rec.messages;
     const before = toJournaled(rec);
+    channel.messages--;
     if (rest.length === 0) {
       channel.chunks.splice(channel.delivered, 1);
       this.release(rec);
-      if (rec.journaled) await this.journal.remove(name, [before]);
     } else {
       rec.messages = rest;
       rec.bytes -= first.length;
-      if (rec.journaled) await this.journal.replace(name, before, toJournaled(rec));
+    }
+    if (rec.journaled) {
+      // The message is the caller's now; a journal that cannot forget it only brings it back after a restart.
+      const forget = rest.length === 0 ? this.journal.remove(name, [before]) : this.journal.replace(name, before, toJournaled(rec));
+      await forget.catch((e: Error) => this.log(`journal: cannot forget a message taken from ${name}: ${e.message}`));
     }
     return first;
   }
@@ -315,11 +328,12 @@ export class Hub {
   async clear(): Promise<Record<string, number>> {
     const counts: Record<string, number> = Object.create(null);
     for (const [name, channel] of this.channels) {
-      const n = this.held(channel);
-      if (n > 0) counts[name] = n;
+      if (channel.messages > 0) counts[name] = channel.messages;
       this.undeliver(channel);
-      for (const rec of channel.chunks) this.release(rec);
+      const chunks = channel.chunks;
       channel.chunks = [];
+      channel.messages = 0;
+      for (const rec of chunks) this.release(rec);
       const sub = channel.subscriber;
       if (sub !== null) {
         channel.subscriber = null;
@@ -328,7 +342,14 @@ export class Hub {
         sub.close('the queue was cleared');
       }
     }
-    await this.journal.clear();
+    // A put answered from now on must not be journaled before the journal is cleared: it would be wiped with it.
+    const clearing = this.journal.clear();
+    this.clearing = clearing.catch(() => undefined);
+    try {
+      await clearing;
+    } catch (e) {
+      this.log(`journal: cannot clear: ${(e as Error).message}`);
+    }
     return counts;
   }
 

@@ -84,8 +84,10 @@ export class RedisJournal implements Journal {
   /** The previous version's lists and leases, as chunks of this one, in their order (leased ones were the oldest). */
   private async convertLegacy(): Promise<void> {
     const channels = new Set<string>();
-    for (const key of await scanKeys(this.redis, 'q:*')) channels.add(key.slice(2));
-    for (const key of await scanKeys(this.redis, 'ql:*')) channels.add(key.slice(3));
+    // A drained channel may have left only its count (qn:) or its lease deadlines (qd:).
+    for (const prefix of ['q:', 'qn:', 'ql:', 'qd:']) {
+      for (const key of await scanKeys(this.redis, `${prefix}*`)) channels.add(key.slice(prefix.length));
+    }
     let id = this.now() * 1000 - 1_000_000;
     for (const channel of channels) {
       const leased = (await this.redis.type(`ql:${channel}`)) === 'hash' ? await this.redis.hgetall(`ql:${channel}`) : {};

@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import type { Chunk } from '../core/gossip';
 import { Frame, FrameDecoder, GOSSIP_UPGRADE } from './frames';
 import { Hub, Subscriber } from './hub';
@@ -103,27 +104,34 @@ export class SocketLink implements GossipLink {
     this.socket = socket;
     this.writer = new FrameWriter(socket);
     const decoder = new FrameDecoder();
-    socket.setEncoding('utf8');
-    socket.setNoDelay(true);
-    socket.setTimeout(SILENT_MS, () => socket.destroy(new Error(`the queue was silent for ${SILENT_MS} ms`)));
-    socket.on('data', (text: string) => {
+    // One decoder for what came with the 101 and what follows: a character may be cut between them.
+    const text = new StringDecoder('utf8');
+    let heardAt = Date.now();
+    const feed = (data: Buffer) => {
+      heardAt = Date.now();
       let frames: Frame[];
       try {
-        frames = decoder.feed(text);
+        frames = decoder.feed(text.write(data));
       } catch (e) {
         socket.destroy(e as Error);
         return;
       }
       this.receive(frames);
-    });
+    };
+    socket.setNoDelay(true);
+    socket.on('data', feed);
     socket.on('error', () => undefined); // 'close' follows, and says it
     socket.on('close', () => {
       if (this.socket === socket) this.lost('the link closed');
     });
-    this.pinger = setInterval(() => this.writer?.write({ type: 'ping' }), PING_MS);
+    // Silence is judged by what the queue sends (it answers every ping): a socket's idle timer counts our writes too.
+    this.pinger = setInterval(() => {
+      if (Date.now() - heardAt >= SILENT_MS) socket.destroy(new Error(`the queue was silent for ${SILENT_MS} ms`));
+      else this.writer?.write({ type: 'ping' });
+    }, PING_MS);
     this.pinger.unref();
     this.handlers?.up();
-    if (head.length > 0) this.receive(decoder.feed(head.toString('utf8')));
+    if (head.length > 0) feed(head);
   }
 
   private receive(frames: Frame[]): void {

@@ -56,6 +56,7 @@ class QueuePeer implements Subscriber {
   private readonly out: FrameWriter;
   /** Closed by the queue: whatever the DB still sends is not taken. */
   private closed = false;
+  private heardAt = Date.now();
 
   constructor(
     private readonly socket: Duplex,
@@ -72,9 +73,21 @@ class QueuePeer implements Subscriber {
     // An HTTP server's socket refuses setEncoding: decode here, keeping characters split across packets whole.
     const text = new StringDecoder('utf8');
     (socket as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-    (socket as { setTimeout?: (ms: number, cb: () => void) => void }).setTimeout?.(LINK_IDLE_MS, () => socket.destroy());
-    socket.on('data', (data: Buffer) => this.receive(text.write(data)));
-    socket.on('close', () => this.hub.unsubscribe(this));
+    // Silence is judged by what the DB sends (it pings every second): a socket's own idle timer is reset by our writes too.
+    const watchdog = setInterval(() => {
+      if (Date.now() - this.heardAt >= LINK_IDLE_MS) socket.destroy();
+    }, LINK_IDLE_MS / 5);
+    watchdog.unref();
+    socket.on('data', (data: Buffer) => {
+      this.heardAt = Date.now();
+      this.receive(text.write(data));
+    });
+    // A DB that closes its end is gone: do not wait for the watchdog to notice.
+    socket.on('end', () => socket.destroy());
+    socket.on('close', () => {
+      clearInterval(watchdog);
+      this.hub.unsubscribe(this);
+    });
     this.hub.subscribe(this.inbox, this);
     if (head.length > 0) this.receive(text.write(head));
   }

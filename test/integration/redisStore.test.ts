@@ -1,70 +1,106 @@
 /**
- * RedisTeaStore against a real redis-server: the layout of SPEC.md, the Lua
- * compare-and-set under concurrent writers, corrupt values, and agreement
- * with the pure merge of core/versions.ts.
+ * RedisTeaStore (lib/db/redisStore.ts) against a real redis-server: SPEC's
+ * layout and worked example through commit(), claiming and the owner fence,
+ * the digest list, deletes and tombstones, what the store remembers of its
+ * own writes, values it cannot use, the in-memory anti-entropy index, and
+ * what one commit costs in Redis commands.
  */
-import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { Managed } from '../../tools/cluster/processes';
 import { Clock, makeClock } from '../../lib/core/clock';
+import { BucketIndex, bucketOf } from '../../lib/core/antiEntropy';
 import { EMPTY, TeaState, Version, deleteAll, mergeVersion, rating } from '../../lib/core/versions';
-import { normalize } from '../../lib/core/antiEntropy';
-import { RedisTeaStore, STORE_REDIS_OPTIONS, ratingKey, tombstoneKey } from '../../lib/db/redisStore';
-import { MemoryTeaStore, TeaChange } from '../../lib/db/store';
-import { isAlive, startOwnRedis, stopTracked } from '../support/cluster';
+import { DIGEST_KEY, OWNER_KEY, RedisStoreOptions, RedisTeaStore, STORE_REDIS_OPTIONS, ratingKey, tombstoneKey } from '../../lib/db/redisStore';
+import { CommitResult, CommitStep, CorruptValueError, DEFAULT_RECENT_MS, FencedError, MemoryTeaStore, TeaStore } from '../../lib/db/store';
+import { startOwnRedis, stopTracked } from '../support/cluster';
 import { PORT_BLOCKS, TestLayout } from '../support/layout';
 
 const clock = (o: Record<string, number>): Clock => makeClock(Object.entries(o));
 const v = (choice: number, c: Record<string, number>): Version => ({ choice, clock: clock(c) });
 const put = (version: Version) => (s: TeaState) => mergeVersion(s, version);
 
+/** The tuple a client's write adds to the digest, as the DB builds it: from the result, none when nothing changed. */
+const tupleOf = (tea: string) => (before: TeaState, after: TeaState) =>
+  after === before ? null : JSON.stringify({ key: tea, choices: after.versions.map((x) => x.choice) });
+
+/** A client's write of `choice` at `c` to `tea`, as one commit step. */
+const write = (tea: string, choice: number, c: Record<string, number>): CommitStep => ({ tea, change: put(v(choice, c)), digest: tupleOf(tea) });
+const remove = (tea: string): CommitStep => ({ tea, change: deleteAll, digest: tupleOf(tea) });
+
 /** A state as exact JSON: the order of versions and of clock keys counts. */
 const exact = (s: TeaState) => JSON.stringify({ versions: s.versions, tombstone: s.tombstone });
 
+async function commitError(store: TeaStore, steps: CommitStep[]): Promise<Error> {
+  return store.commit({ trim: 0, steps }).then(
+    () => {
+      throw new Error('the commit should have failed');
+    },
+    (e: Error) => e,
+  );
+}
+
 describe('integration: RedisTeaStore on a real redis-server', function () {
-  this.timeout(30_000);
+  this.timeout(20_000);
   let layout: TestLayout;
   let port: number;
   let redisProcess: Managed | null = null;
   let raw: Redis; // for inspecting and planting values
-  let store: RedisTeaStore;
-  const extraStores: RedisTeaStore[] = [];
+  const opened: RedisTeaStore[] = [];
 
   // Connected as serverDB connects, so the tests see the same command batching.
   const client = () => new Redis({ host: layout.host, port, maxRetriesPerRequest: 1, ...STORE_REDIS_OPTIONS });
-  const newStore = () => {
-    const s = new RedisTeaStore(client());
-    extraStores.push(s);
+  /** A store on a connection of its own, as a DB process has; closed by the after hook. */
+  const newStore = (options?: RedisStoreOptions) => {
+    const s = new RedisTeaStore(client(), options);
+    opened.push(s);
     return s;
   };
-  /** Total Lua compare-and-set calls Redis has run so far (EVALSHA, or EVAL on a script-cache miss). */
-  async function casCalls(): Promise<number> {
-    const info = await raw.info('commandstats');
-    let n = 0;
-    for (const m of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+)/gm)) n += Number(m[2]);
-    return n;
+  /** A store that owns the Redis (as a starting DB does). */
+  const owningStore = async (options?: RedisStoreOptions) => {
+    const s = newStore(options);
+    expect(await s.claim('force')).to.not.equal(null);
+    return s;
+  };
+  const commitOne = (store: TeaStore, step: CommitStep, trim = 0) => store.commit({ trim, steps: [step] });
+
+  /** Every key and its value, for "nothing was written" checks. */
+  async function snapshot(): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const key of (await raw.keys('*')).sort()) {
+      const type = await raw.type(key);
+      out[key] = type === 'hash' ? await raw.hgetall(key) : type === 'list' ? await raw.lrange(key, 0, -1) : type === 'string' ? await raw.get(key) : type;
+    }
+    return out;
   }
 
-  /**
-   * Reads of a tea's hash so far, the store's own (loadRaw's HMGET): Redis counts the HMGET inside
-   * each compare-and-set too, so with one tea per call, subtract the calls.
-   */
-  async function hashReads(): Promise<number> {
-    const info = await raw.info('commandstats');
-    return Number(/^cmdstat_hmget:calls=(\d+)/m.exec(info)?.[1] ?? 0) - (await casCalls());
+  /** Calls per Redis command so far, commands run inside scripts included. */
+  async function commandCounts(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const match of (await raw.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) counts[match[1]] = Number(match[2]);
+    return counts;
   }
+
+  /** The commands `action` made Redis run (this file's INFO calls left out). */
+  async function commandsOf(action: () => Promise<unknown>): Promise<Record<string, number>> {
+    const before = await commandCounts();
+    await action();
+    const after = await commandCounts();
+    const delta: Record<string, number> = {};
+    for (const [name, n] of Object.entries(after)) if (name !== 'info' && n !== (before[name] ?? 0)) delta[name] = n - (before[name] ?? 0);
+    return delta;
+  }
+
+  const digest = () => raw.lrange(DIGEST_KEY, 0, -1);
 
   before(async function () {
     ({ layout, port, process: redisProcess } = await startOwnRedis('redisStore', PORT_BLOCKS.redisStore));
-    raw = client();
-    store = new RedisTeaStore(client());
+    raw = new Redis({ host: layout.host, port, maxRetriesPerRequest: 1 });
   });
 
   after(async function () {
-    for (const s of extraStores) await s.close().catch(() => undefined);
-    if (store) await store.close().catch(() => undefined);
+    for (const s of opened) await s.close().catch(() => undefined);
     raw?.disconnect();
     await stopTracked(redisProcess);
   });
@@ -72,20 +108,6 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
   beforeEach(async function () {
     await raw.flushall();
   });
-
-  /** Another writer of this Redis, as a separate process: it can strike between a store's read and its compare-and-set. */
-  const rivalWrites = (...args: string[]) => execFileSync('redis-cli', ['-h', layout.host, '-p', String(port), ...args]);
-
-  /** A change that adds 3 @ {c:1}; on its first call a rival first rewrites `tea` to [1 @ {a:1}, 2 @ {b:1}]. */
-  function racedChange(tea: string) {
-    let calls = 0;
-    const change = (state: TeaState) => {
-      calls++;
-      if (calls === 1) rivalWrites('HSET', ratingKey(tea), 'rating', '1.5', 'choices', '[1,2]', 'clocks', '[{"a":1},{"b":1}]');
-      return mergeVersion(state, v(3, { c: 1 }));
-    };
-    return { change, calls: () => calls };
-  }
 
   it('the commands kept out of auto-pipelining are ones the store defines (a renamed script would silently rejoin it)', function () {
     const connection = client();
@@ -99,20 +121,24 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
     }
   });
 
-  it('stores a tea as the SPEC hash /rating/<tea> with fields rating, choices, clocks (JSON)', async function () {
-    await store.update('zoo', put(v(10, { c4: 100 })));
-    await store.update('zoo', put(v(2, { c5: 6 })));
+  it('stores a tea as the SPEC hash /rating/<tea> with fields rating, choices, clocks (JSON), and nothing else under /rating/', async function () {
+    const store = await owningStore();
+    await commitOne(store, write('zoo', 10, { c4: 100 }));
+    await commitOne(store, write('zoo', 2, { c5: 6 }));
+    expect(await raw.type('/rating/zoo')).to.equal('hash');
     const hash = await raw.hgetall('/rating/zoo');
     expect(Object.keys(hash).sort()).to.deep.equal(['choices', 'clocks', 'rating']);
     expect(JSON.parse(hash.rating)).to.equal(6);
     expect(JSON.parse(hash.choices)).to.deep.equal([10, 2]);
     expect(JSON.parse(hash.clocks)).to.deep.equal([{ c4: 100 }, { c5: 6 }]);
-    expect(await raw.type('/rating/zoo')).to.equal('hash');
     expect(await raw.keys('/rating/*')).to.deep.equal(['/rating/zoo']);
     expect(await raw.exists(tombstoneKey('zoo'))).to.equal(0);
+    expect(exact(await newStore().load('zoo'))).to.equal(exact(put(v(2, { c5: 6 }))(put(v(10, { c4: 100 }))(EMPTY))));
+    expect(await store.load('never-written')).to.equal(EMPTY);
   });
 
-  it("replays SPEC.md's worked example and leaves its final state in Redis", async function () {
+  it("replays SPEC's worked example through commit steps, and leaves its final state in Redis", async function () {
+    const store = await owningStore();
     const steps: [Record<string, number>, number, number, number[]][] = [
       [{ c4: 100 }, 10, 10, [10]],
       [{ c5: 6 }, 2, 6, [10, 2]],
@@ -125,379 +151,355 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
       [{ c4: 102, c5: 21, c23: 40 }, 18, 18, [18]],
     ];
     for (const [c, choice, mean, choices] of steps) {
-      const { after } = await store.update('worked', put(v(choice, c)));
-      expect(rating(after), `after ${JSON.stringify(c)}:${choice}`).to.equal(mean);
+      const what = `${JSON.stringify(c)}:${choice}`;
+      const { results } = await commitOne(store, write('worked', choice, c));
+      const result = results[0];
+      if (result.error) throw result.error;
+      expect(rating(result.after), what).to.equal(mean);
       const hash = await raw.hgetall('/rating/worked');
-      expect(JSON.parse(hash.choices), `choices after ${JSON.stringify(c)}:${choice}`).to.deep.equal(choices);
-      expect(JSON.parse(hash.rating)).to.equal(mean);
+      expect(JSON.parse(hash.choices), `choices after ${what}`).to.deep.equal(choices);
+      expect(JSON.parse(hash.rating), `rating after ${what}`).to.equal(mean);
     }
-    const hash = await raw.hgetall('/rating/worked');
-    expect(JSON.parse(hash.clocks)).to.deep.equal([{ c4: 102, c5: 21, c23: 40 }]);
+    expect(JSON.parse((await raw.hget('/rating/worked', 'clocks'))!)).to.deep.equal([{ c4: 102, c5: 21, c23: 40 }]);
+    expect(await digest(), 'one tuple per write that changed something').to.have.length(steps.length - 1);
+  });
+
+  describe('claim and the owner fence', function () {
+    it("claim modes: force takes over, free refuses an owned Redis, mine refuses another owner's", async function () {
+      const a = newStore();
+      const b = newStore();
+      expect(await a.claim('free'), 'nobody owns a fresh Redis').to.deep.equal([]);
+      expect(await raw.get(OWNER_KEY)).to.equal(a.ownerId);
+      expect(await b.claim('free')).to.equal(null);
+      expect(await b.claim('mine')).to.equal(null);
+      expect(await a.claim('mine'), 'still its own').to.deep.equal([]);
+      expect(await b.claim('force')).to.deep.equal([]);
+      expect(await raw.get(OWNER_KEY)).to.equal(b.ownerId);
+      expect(await a.claim('mine')).to.equal(null);
+      await raw.flushall();
+      expect(await a.claim('mine'), 'nobody owns a wiped Redis').to.deep.equal([]);
+    });
+
+    it('claim returns the stored digest, oldest first, to a new store (a restarted DB)', async function () {
+      const first = await owningStore();
+      await first.commit({ trim: 0, steps: [write('a', 1, { x: 1 }), write('b', 2, { x: 1 })] });
+      await commitOne(first, write('c', 3, { x: 1 }));
+      const stored = await digest();
+      expect(stored).to.have.length(3);
+      expect(await newStore().claim('force')).to.deep.equal(stored);
+    });
+
+    it("claim drops the previous version's anti-entropy index (ae:*), which now lives in memory", async function () {
+      await raw.set('ae:sum0', '1');
+      await raw.set('ae:built', '1');
+      await raw.sadd('ae:teas:7', 'a');
+      await raw.sadd('ae:teas:255', 'b');
+      await raw.hset(ratingKey('kept'), 'rating', '1', 'choices', '[1]', 'clocks', '[{"a":1}]');
+      await owningStore();
+      expect((await raw.keys('*')).sort()).to.deep.equal([OWNER_KEY, ratingKey('kept')].sort());
+    });
+
+    it("a second store that claims makes the first one's commit throw FencedError naming the new owner, and write nothing", async function () {
+      const first = await owningStore();
+      await commitOne(first, write('tea', 1, { a: 1 }));
+      const second = await owningStore();
+      const before = await snapshot();
+      const e = await commitError(first, [write('tea', 2, { a: 2 }), write('other', 3, { a: 1 })]);
+      expect(e).to.be.instanceOf(FencedError);
+      expect((e as FencedError).owner).to.equal(second.ownerId);
+      expect(await snapshot()).to.deep.equal(before);
+      // A trim is a write too.
+      expect(await first.commit({ trim: 1, steps: [] }).catch((err: Error) => err)).to.be.instanceOf(FencedError);
+      expect(await digest()).to.have.length(1);
+    });
+
+    it('after a FLUSHALL the next commit throws FencedError with owner null and writes nothing; claiming again works', async function () {
+      const store = await owningStore();
+      await commitOne(store, write('tea', 1, { a: 1 }));
+      await raw.flushall();
+      const e = await commitError(store, [write('tea', 2, { a: 2 })]);
+      expect(e).to.be.instanceOf(FencedError);
+      expect((e as FencedError).owner).to.equal(null);
+      expect(await raw.dbsize()).to.equal(0);
+      expect(await store.claim('free')).to.deep.equal([]);
+      const { results } = await commitOne(store, write('tea', 2, { a: 2 }));
+      expect(results[0].error).to.equal(undefined);
+      expect(JSON.parse((await raw.hget(ratingKey('tea'), 'choices'))!), 'nothing remembered from before the wipe').to.deep.equal([2]);
+    });
+  });
+
+  describe('the digest list', function () {
+    it('gets the tuples in step order, within a group and across groups; steps that change nothing add none', async function () {
+      const store = await owningStore();
+      const { appended } = await store.commit({
+        trim: 0,
+        steps: [write('b', 1, { x: 1 }), write('a', 2, { x: 1 }), write('b', 3, { x: 2 }), write('a', 0, { x: 0 }), { tea: 'c', change: (s) => s, digest: 'passed-on' }],
+      });
+      const tuple = (key: string, choice: number) => JSON.stringify({ key, choices: [choice] });
+      expect(appended).to.deep.equal([tuple('b', 1), tuple('a', 2), tuple('b', 3), 'passed-on']);
+      await commitOne(store, write('d', 4, { x: 1 }));
+      expect(await digest()).to.deep.equal([...appended, tuple('d', 4)]);
+    });
+
+    it('trim drops that many tuples from the head before the group appends; a trim past the end empties it', async function () {
+      const store = await owningStore();
+      await store.commit({ trim: 0, steps: ['t1', 't2', 't3'].map((t) => ({ tea: 'x', change: (s: TeaState) => s, digest: t })) });
+      await store.commit({ trim: 2, steps: [{ tea: 'x', change: (s) => s, digest: 't4' }] });
+      expect(await digest()).to.deep.equal(['t3', 't4']);
+      await store.commit({ trim: 5, steps: [] });
+      expect(await digest()).to.deep.equal([]);
+    });
+
+    it('keeps the order of a group appending more tuples than one RPUSH of the script takes (1000)', async function () {
+      const store = await owningStore();
+      const tuples = Array.from({ length: 2500 }, (_, k) => `t${k}`);
+      await store.commit({ trim: 0, steps: tuples.map((t) => ({ tea: 'x', change: (s: TeaState) => s, digest: t })) });
+      expect(await digest()).to.deep.equal(tuples);
+    });
+
+    it('survives a restart: a new store claims it as it was left, trims included', async function () {
+      const first = await owningStore();
+      await first.commit({ trim: 0, steps: ['t1', 't2', 't3'].map((t) => ({ tea: 'x', change: (s: TeaState) => s, digest: t })) });
+      await first.commit({ trim: 1, steps: [] });
+      await first.close();
+      expect(await newStore().claim('force')).to.deep.equal(['t2', 't3']);
+    });
+  });
+
+  describe('deletes', function () {
+    it('a deleted tea: the hash is gone, its tombstone is the JSON clock at tombstone:<tea>, outside /rating/', async function () {
+      const store = await owningStore();
+      await store.commit({ trim: 0, steps: [write('gone', 4, { a: 1 }), write('gone', 6, { b: 2 })] });
+      const { results } = await commitOne(store, remove('gone'));
+      expect(results[0].error).to.equal(undefined);
+      expect(await raw.exists(ratingKey('gone'))).to.equal(0);
+      expect(await raw.keys('/rating/*')).to.deep.equal([]);
+      expect(tombstoneKey('gone').startsWith('/rating/')).to.equal(false);
+      expect(await raw.type(tombstoneKey('gone'))).to.equal('string');
+      expect(JSON.parse((await raw.get(tombstoneKey('gone')))!)).to.deep.equal({ a: 1, b: 2 });
+      const loaded = await newStore().load('gone');
+      expect(loaded.versions).to.deep.equal([]);
+      expect(JSON.stringify(loaded.tombstone)).to.equal('{"a":1,"b":2}');
+      // A replayed older write stays buried; a concurrent one comes back.
+      await commitOne(store, write('gone', 4, { a: 1 }));
+      expect(await raw.exists(ratingKey('gone'))).to.equal(0);
+      await commitOne(store, write('gone', 7, { a: 1, c: 1 }));
+      expect(JSON.parse((await raw.hget(ratingKey('gone'), 'choices'))!)).to.deep.equal([7]);
+    });
+
+    it('a tea named like bookkeeping ("tombstone:x") does not collide with the tombstone of x', async function () {
+      const store = await owningStore();
+      await store.commit({ trim: 0, steps: [write('x', 1, { a: 1 }), remove('x'), write('tombstone:x', 3, { a: 1 })] });
+      const fresh = newStore();
+      expect((await fresh.load('tombstone:x')).versions.map((x) => x.choice)).to.deep.equal([3]);
+      const x = await fresh.load('x');
+      expect(x.versions).to.deep.equal([]);
+      expect(JSON.stringify(x.tombstone)).to.equal('{"a":1}');
+    });
+
+    it('deleting a tea that holds nothing writes nothing', async function () {
+      const store = await owningStore();
+      const before = await snapshot();
+      const { results, appended } = await commitOne(store, remove('nothing'));
+      expect(results[0].error === undefined && results[0].after).to.equal(EMPTY);
+      expect(appended).to.deep.equal([]);
+      expect(await snapshot()).to.deep.equal(before);
+    });
+  });
+
+  it('a stale write changes nothing in Redis and returns the state it found', async function () {
+    const store = await owningStore();
+    await commitOne(store, write('stale', 5, { a: 3 }));
+    const before = await snapshot();
+    const { results, appended } = await commitOne(store, write('stale', 9, { a: 2 }));
+    const result = results[0];
+    if (result.error) throw result.error;
+    expect(result.after).to.equal(result.before);
+    expect(appended).to.deep.equal([]);
+    expect(await snapshot()).to.deep.equal(before);
   });
 
   describe('what the store remembers of its own writes', function () {
-    // Two teas remembered decoded, three more as text: small, so a test can push teas out.
-    const small = () => {
-      const s = new RedisTeaStore(client(), { teas: 2, texts: 3 });
-      extraStores.push(s);
-      return s;
-    };
-
-    it('a tea pushed out of the decoded memory is written from its remembered text, without reading Redis', async function () {
-      const s = small();
-      for (const tea of ['mem-a', 'mem-b', 'mem-c']) await s.update(tea, put(v(1, { w: 1 })));
-      const reads = await hashReads();
-      const { before, after } = await s.update('mem-a', put(v(2, { w: 2 })));
-      expect(await hashReads(), 'no read of mem-a').to.equal(reads);
-      expect(exact(before)).to.equal(exact(put(v(1, { w: 1 }))(EMPTY)));
-      expect(exact(await store.load('mem-a'))).to.equal(exact(after));
+    it('a tea pushed out of both memories is read from Redis again; remembered ones (decoded or as text) are not', async function () {
+      // One tea remembered decoded, one more as text.
+      const store = await owningStore({ limits: { teas: 1, texts: 1 } });
+      for (const tea of ['old-a', 'old-b', 'old-c']) await commitOne(store, write(tea, 1, { w: 1 }));
+      const reads = async (tea: string) => (await commandsOf(() => commitOne(store, write(tea, 2, { w: 2 })))).hmget ?? 0;
+      expect(await reads('old-c'), 'old-c, remembered decoded').to.equal(0);
+      expect(await reads('old-b'), 'old-b, remembered as text').to.equal(0);
+      expect(await reads('old-a'), 'old-a, forgotten').to.equal(1);
+      for (const tea of ['old-a', 'old-b', 'old-c']) expect((await newStore().load(tea)).versions.map((x) => x.choice), tea).to.deep.equal([2]);
     });
 
-    it('a tea pushed out of both memories is read from Redis again', async function () {
-      const s = small();
-      for (const tea of ['old-a', 'old-b', 'old-c', 'old-d', 'old-e', 'old-f']) await s.update(tea, put(v(1, { w: 1 })));
-      const reads = await hashReads();
-      await s.update('old-a', put(v(2, { w: 2 })));
-      expect(await hashReads()).to.equal(reads + 1);
-      expect((await store.load('old-a')).versions.map((x) => x.choice)).to.deep.equal([2]);
-    });
-
-    it('a remembered text that someone else has overwritten in Redis loses the compare-and-set, and the write merges with theirs', async function () {
-      const s = small();
-      for (const tea of ['text-a', 'text-b', 'text-c']) await s.update(tea, put(v(1, { w: 1 })));
-      await raw.hset(ratingKey('text-a'), 'rating', '7', 'choices', '[7]', 'clocks', '[{"other":1}]');
-      await s.update('text-a', put(v(2, { w: 2 })));
-      const held = await store.load('text-a');
-      expect(held.versions.map((x) => x.choice).sort()).to.deep.equal([2, 7]);
+    it('a one-tea write of a remembered tea costs exactly EVALSHA + GET + HSET + RPUSH (+ LTRIM with a trim), and no read', async function () {
+      const store = await owningStore();
+      await commitOne(store, write('hot', 1, { a: 1 })); // loads the script and remembers the tea
+      expect(await commandsOf(() => commitOne(store, write('hot', 2, { a: 2 })))).to.deep.equal({ evalsha: 1, get: 1, hset: 1, rpush: 1 });
+      expect(await commandsOf(() => commitOne(store, write('hot', 3, { a: 3 }), 1))).to.deep.equal({ evalsha: 1, get: 1, hset: 1, rpush: 1, ltrim: 1 });
     });
   });
 
-  it('a stale write changes nothing in Redis and issues no compare-and-set', async function () {
-    await store.update('stale', put(v(5, { a: 3 })));
-    const before = await raw.hgetall('/rating/stale');
-    const calls = await casCalls();
-    const result = await store.update('stale', put(v(9, { a: 2 })));
-    expect(result.after).to.equal(result.before);
-    expect(await casCalls()).to.equal(calls);
-    expect(await raw.hgetall('/rating/stale')).to.deep.equal(before);
-  });
-
-  it('load of a tea that was never written is EMPTY, and writes nothing', async function () {
-    const state = await store.load('never-written');
-    expect(state).to.equal(EMPTY);
-    expect(state.versions).to.deep.equal([]);
-    expect(state.tombstone).to.equal(null);
-    expect(await raw.dbsize()).to.equal(0);
-  });
-
-  it('a deleted tea: the hash is gone, the tombstone lives outside /rating/, and buries older writes', async function () {
-    await store.update('gone', put(v(4, { a: 1 })));
-    await store.update('gone', put(v(6, { b: 2 })));
-    await store.update('gone', deleteAll);
-    expect(await raw.exists('/rating/gone')).to.equal(0);
-    expect(await raw.keys('/rating/*')).to.deep.equal([]);
-    // The tombstone is bookkeeping: it lives under a key outside /rating/.
-    expect(tombstoneKey('gone').startsWith('/rating/')).to.equal(false);
-    expect(await raw.type(tombstoneKey('gone'))).to.equal('string');
-    expect(JSON.parse((await raw.get(tombstoneKey('gone')))!)).to.deep.equal({ a: 1, b: 2 });
-    // Nothing else that is not /rating/ mentions the tea as a rating hash.
-    for (const key of await raw.keys('*')) expect(key.startsWith('/rating/'), key).to.equal(false);
-
-    const loaded = await store.load('gone');
-    expect(loaded.versions).to.deep.equal([]);
-    expect(JSON.stringify(loaded.tombstone)).to.equal('{"a":1,"b":2}');
-
-    // A replayed (older) write does not come back; a concurrent one does.
-    await store.update('gone', put(v(4, { a: 1 })));
-    expect(await raw.exists('/rating/gone')).to.equal(0);
-    await store.update('gone', put(v(7, { a: 1, c: 1 })));
-    const hash = await raw.hgetall('/rating/gone');
-    expect(JSON.parse(hash.choices)).to.deep.equal([7]);
-    expect(JSON.parse(hash.rating)).to.equal(7);
-  });
-
-  it('a tea named like bookkeeping ("tombstone:x") cannot collide with the tombstone of x', async function () {
-    await store.update('x', put(v(1, { a: 1 })));
-    await store.update('x', deleteAll);
-    await store.update('tombstone:x', put(v(3, { a: 1 })));
-    expect((await store.load('tombstone:x')).versions.map((x) => x.choice)).to.deep.equal([3]);
-    expect((await store.load('x')).versions).to.deep.equal([]);
-    expect(JSON.stringify((await store.load('x')).tombstone)).to.equal('{"a":1}');
-  });
-
-  const N = 64;
-  const concurrentVersions = Array.from({ length: N }, (_, i) => v(i + 1, { [`client${i}`]: 1 }));
-
-  function expectAllSiblings(state: TeaState) {
-    expect(state.versions).to.have.length(N);
-    expect(state.versions.map((x) => x.choice).sort((a, b) => a - b)).to.deep.equal(concurrentVersions.map((x) => x.choice));
-    expect(rating(state)).to.equal((N + 1) / 2);
-  }
-
-  it(`${N} concurrent updates of pairwise-concurrent clocks through one store keep all ${N} siblings`, async function () {
-    await Promise.all(concurrentVersions.map((x) => store.update('crowd', put(x))));
-    expectAllSiblings(await store.load('crowd'));
-    const hash = await raw.hgetall('/rating/crowd');
-    expect(JSON.parse(hash.choices)).to.have.length(N);
-    expect(JSON.parse(hash.clocks)).to.have.length(N);
-    expect(JSON.parse(hash.rating)).to.equal((N + 1) / 2);
-  });
-
-  it(`${N} concurrent updates split across two stores on two connections keep all ${N} siblings (CAS retries)`, async function () {
-    const a = newStore();
-    const b = newStore();
-    const callsBefore = await casCalls();
-    await Promise.all(concurrentVersions.map((x, i) => (i % 2 === 0 ? a : b).update('crowd2', put(x))));
-    const calls = (await casCalls()) - callsBefore;
-    expectAllSiblings(await store.load('crowd2'));
-    expectAllSiblings(await a.load('crowd2'));
-    // Every update succeeds with exactly one compare-and-set; any more were lost races, retried.
-    expect(calls).to.be.at.least(N);
-    this.test!.title += ` [${calls - N} lost races retried]`;
-  });
-
-  it('a compare-and-set that loses a race re-reads, re-merges and keeps the other writer’s version', async function () {
-    // The other writer strikes deterministically: between this store's read
-    // and its compare-and-set, a separate redis-cli process rewrites the tea.
-    await store.update('race', put(v(1, { a: 1 })));
-    const raced = racedChange('race');
-    const { after } = await store.update('race', raced.change);
-    expect(raced.calls()).to.equal(2);
-    expect(after.versions.map((x) => x.choice)).to.deep.equal([1, 2, 3]);
-    const hash = await raw.hgetall(ratingKey('race'));
-    expect(JSON.parse(hash.choices)).to.deep.equal([1, 2, 3]);
-    expect(JSON.parse(hash.clocks)).to.deep.equal([{ a: 1 }, { b: 1 }, { c: 1 }]);
-    expect(JSON.parse(hash.rating)).to.equal(2);
-  });
-
-  it('the compare-and-set also notices a tombstone written in between, and the retry respects it', async function () {
-    await store.update('race2', put(v(1, { a: 1 })));
-    let calls = 0;
-    await store.update('race2', (state) => {
-      calls++;
-      if (calls === 1) {
-        rivalWrites('SET', tombstoneKey('race2'), '{"a":5,"c":9}');
-      }
-      return mergeVersion(state, v(3, { c: 1 }));
-    });
-    // First attempt: {c:1} would be added. The retry sees the tombstone, which buries {c:1}: nothing to write.
-    expect(calls).to.equal(2);
-    expect(JSON.parse((await raw.hget(ratingKey('race2'), 'choices'))!)).to.deep.equal([1]);
-    expect(await raw.get(tombstoneKey('race2'))).to.equal('{"a":5,"c":9}');
-  });
-
-  describe('updateMany (a batch of gossip)', function () {
-    const sums = async (s: { bucketSums(): Promise<readonly (readonly [number, number])[]> }) =>
-      (await s.bucketSums()).map(([a, b]) => [normalize(a), normalize(b)]);
-
-    it('writes the whole batch with one compare-and-set; changes of one tea apply in order; the index matches', async function () {
-      await store.update('b', put(v(1, { a: 1 })));
-      const changes: TeaChange[] = [
-        ['a', put(v(1, { x: 1 }))],
-        ['b', put(v(2, { b: 1 }))],
-        ['a', put(v(2, { x: 2 }))], // supersedes a's first
-        ['c', put(v(3, { c: 1 }))],
-        ['c', deleteAll],
-        ['d', put(v(4, { d: 1 }))],
-      ];
-      const before = await casCalls();
-      await store.updateMany(changes);
-      expect(await casCalls(), 'compare-and-set calls').to.equal(before + 1);
-      const memory = new MemoryTeaStore();
-      await memory.update('b', put(v(1, { a: 1 })));
-      for (const [tea, change] of changes) await memory.update(tea, change);
-      for (const tea of ['a', 'b', 'c', 'd']) expect(exact(await store.load(tea)), tea).to.equal(exact(await memory.load(tea)));
-      expect(JSON.parse((await raw.hget(ratingKey('a'), 'choices'))!)).to.deep.equal([2]);
-      expect(await raw.exists(ratingKey('c'))).to.equal(0);
-      expect(await raw.get(tombstoneKey('c'))).to.equal('{"c":1}');
-      expect(await sums(store)).to.deep.equal(await sums(memory));
-    });
-
-    it('an empty batch, or one that changes nothing, writes nothing', async function () {
-      await store.update('same', put(v(5, { a: 3 })));
-      const before = await casCalls();
-      await store.updateMany([]);
-      await store.updateMany([['same', put(v(1, { a: 1 }))]]); // older: nothing to write
-      expect(await casCalls()).to.equal(before);
-      expect((await store.load('same')).versions.map((x) => x.choice)).to.deep.equal([5]);
-    });
-
-    it('a tea rewritten behind its back loses its compare-and-set and is re-merged; the rest of the batch is written', async function () {
-      await store.update('race', put(v(1, { a: 1 })));
-      const raced = racedChange('race');
-      await store.updateMany([
-        ['calm', put(v(7, { q: 1 }))],
-        ['race', raced.change],
-      ]);
-      expect(raced.calls()).to.equal(2);
-      expect(JSON.parse((await raw.hget(ratingKey('race'), 'choices'))!)).to.deep.equal([1, 2, 3]);
-      expect(JSON.parse((await raw.hget(ratingKey('calm'), 'choices'))!)).to.deep.equal([7]);
-    });
-
-    it('"nothing to write" against a remembered value is checked against Redis before it is believed', async function () {
-      await store.update('stale', put(v(1, { a: 1 })));
-      // Another writer replaces the value; this store still remembers {a:1} alone.
-      rivalWrites('HSET', ratingKey('stale'), 'rating', '2', 'choices', '[2]', 'clocks', '[{"b":1}]');
-      await store.updateMany([['stale', put(v(1, { a: 1 }))]]);
-      expect(JSON.parse((await raw.hget(ratingKey('stale'), 'clocks'))!)).to.deep.equal([{ b: 1 }, { a: 1 }]);
-    });
-
-    it('a tea with a corrupt value or a key of the wrong type is named and left alone; the rest of the batch is written', async function () {
+  describe('values the store cannot use', function () {
+    it('a corrupt value or a key of the wrong type fails only its own steps; the rest of the group is written', async function () {
+      const store = await owningStore();
       await raw.hset(ratingKey('corrupt'), 'rating', '1', 'choices', '[1]', 'clocks', 'not json');
       await raw.set(ratingKey('wrongtype'), 'just a string');
-      const skipped = await store.updateMany([
-        ['before', put(v(1, { a: 1 }))],
-        ['corrupt', put(v(2, { a: 1 }))],
-        ['wrongtype', put(v(3, { a: 1 }))],
-        ['after', put(v(4, { a: 1 }))],
-      ]);
-      expect(skipped.map((s) => s.tea)).to.have.members(['corrupt', 'wrongtype']);
-      expect(skipped.find((s) => s.tea === 'corrupt')!.error.message).to.include(ratingKey('corrupt'));
-      expect(skipped.find((s) => s.tea === 'wrongtype')!.error.message).to.match(/WRONGTYPE/);
+      await raw.hset(tombstoneKey('badtomb'), 'not', 'a string');
+      const steps: CommitStep[] = [
+        write('before', 1, { a: 1 }),
+        write('corrupt', 2, { a: 1 }),
+        write('wrongtype', 3, { a: 1 }),
+        write('badtomb', 4, { a: 1 }),
+        { tea: 'corrupt', change: put(v(5, { b: 1 })), digest: 'gossip passed on' },
+        write('after', 6, { a: 1 }),
+      ];
+      const { results, appended } = await store.commit({ trim: 0, steps });
+      const errors = results.map((r) => r.error);
+      expect(errors[0]).to.equal(undefined);
+      expect(errors[1]).to.be.instanceOf(CorruptValueError);
+      expect(errors[1]!.message).to.include(ratingKey('corrupt'));
+      expect(errors[2]!.message).to.match(/WRONGTYPE/);
+      expect(errors[3]!.message).to.match(/WRONGTYPE/);
+      expect(errors[4]).to.be.instanceOf(CorruptValueError);
+      expect(errors[5]).to.equal(undefined);
+      // Gossip given as text travels on; a client's write that failed adds no tuple.
+      expect(appended).to.deep.equal([JSON.stringify({ key: 'before', choices: [1] }), 'gossip passed on', JSON.stringify({ key: 'after', choices: [6] })]);
+      expect(await digest()).to.deep.equal(appended);
       expect(await raw.hget(ratingKey('corrupt'), 'clocks')).to.equal('not json');
       expect(await raw.get(ratingKey('wrongtype'))).to.equal('just a string');
-      expect((await store.load('before')).versions.map((x) => x.choice)).to.deep.equal([1]);
-      expect((await store.load('after')).versions.map((x) => x.choice)).to.deep.equal([4]);
+      expect(await raw.hgetall(tombstoneKey('badtomb'))).to.deep.equal({ not: 'a string' });
+      expect(JSON.parse((await raw.hget(ratingKey('before'), 'choices'))!)).to.deep.equal([1]);
+      expect(JSON.parse((await raw.hget(ratingKey('after'), 'choices'))!)).to.deep.equal([6]);
     });
 
-    it('a key turned to the wrong type behind its back (unknown to its memory) costs only that tea', async function () {
-      await store.updateMany([['good', put(v(1, { a: 1 }))], ['bad', put(v(1, { a: 1 }))]]);
-      await raw.hset(tombstoneKey('bad'), 'not', 'a string'); // the script's GET of it fails
-      const skipped = await store.updateMany([['good', put(v(2, { a: 2 }))], ['bad', put(v(2, { a: 2 }))]]);
-      expect(skipped.map((s) => s.tea)).to.deep.equal(['bad']);
-      expect(skipped[0].error.message).to.match(/WRONGTYPE/);
-      expect((await store.load('good')).versions.map((x) => x.choice)).to.deep.equal([2]);
+    const behindItsBack = async (): Promise<{ result: CommitResult; store: RedisTeaStore }> => {
+      const store = await owningStore();
+      await store.commit({ trim: 0, steps: [write('good', 1, { a: 1 }), write('bad', 1, { a: 1 })] });
+      await raw.del(ratingKey('bad'));
+      await raw.set(ratingKey('bad'), 'turned into a string'); // the store still remembers a hash
+      const result = await store.commit({ trim: 0, steps: [write('good', 2, { a: 2 }), write('bad', 2, { a: 2 })] });
+      return { result, store };
+    };
+
+    it('a remembered tea whose key turned to the wrong type behind its back fails alone, and is read again next time', async function () {
+      const { result, store } = await behindItsBack();
+      expect(result.results[0].error).to.equal(undefined);
+      expect(result.results[1].error).to.be.instanceOf(CorruptValueError);
+      expect(JSON.parse((await raw.hget(ratingKey('good'), 'choices'))!)).to.deep.equal([2]);
+      expect(await raw.get(ratingKey('bad'))).to.equal('turned into a string');
+      const next = await commitOne(store, write('bad', 3, { a: 3 }));
+      expect(next.results[0].error?.message).to.match(/WRONGTYPE/);
     });
 
-    it('an unreachable Redis rejects the batch (so the gossip is not acknowledged)', async function () {
+    it("the failed write's tuple is not appended to the digest, as for a value found unusable before the script", async function () {
+      const { result } = await behindItsBack();
+      // The client is told its write failed; its tuple must not go on to the next DB.
+      expect(result.appended).to.deep.equal([JSON.stringify({ key: 'good', choices: [2] })]);
+      expect((await digest()).slice(2)).to.deep.equal(result.appended);
+    });
+
+    it('an unreachable Redis rejects the commit', async function () {
       const redis = new Redis({ host: layout.host, port: 1, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
       redis.on('error', () => undefined);
       const unreachable = new RedisTeaStore(redis);
-      const e = await unreachable.updateMany([['x', put(v(1, { a: 1 }))]]).then(() => null, (err: Error) => err);
-      expect(e).to.be.instanceOf(Error);
-      await unreachable.close();
-    });
-
-    it('equals the pure merge, and keeps the same index, for random batches over a few teas (property)', async function () {
-      const teas = ['p', 'q', 'r'];
-      const arbClock = fc
-        .array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 3 })), { maxLength: 3 })
-        .map((entries) => makeClock(entries));
-      const arbChange = fc.tuple(
-        fc.constantFrom(...teas),
-        fc.oneof(
-          { weight: 6, arbitrary: fc.tuple(fc.integer({ min: 0, max: 10 }), arbClock).map(([choice, c]) => put({ choice, clock: c })) },
-          { weight: 1, arbitrary: fc.constant(deleteAll) },
-        ),
-      );
-      await fc.assert(
-        fc.asyncProperty(fc.array(fc.array(arbChange, { maxLength: 8 }), { minLength: 1, maxLength: 5 }), async (batches) => {
-          await raw.flushall();
-          const fresh = newStore(); // nothing remembered from earlier runs
-          const memory = new MemoryTeaStore();
-          for (const batch of batches) {
-            await fresh.updateMany(batch);
-            for (const [tea, change] of batch) await memory.update(tea, change);
-          }
-          for (const tea of teas) expect(exact(await fresh.load(tea)), tea).to.equal(exact(await memory.load(tea)));
-          expect(await sums(fresh)).to.deep.equal(await sums(memory));
-        }),
-        { numRuns: 40, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
-      );
+      try {
+        const e = await commitError(unreachable, [write('x', 1, { a: 1 })]);
+        expect(e).to.not.be.instanceOf(FencedError);
+      } finally {
+        await unreachable.close();
+      }
     });
   });
 
-  describe('a corrupt value in Redis is a clear error, not a crash', function () {
-    const cases: [string, () => Promise<unknown>][] = [
-      ['clocks that are not JSON', () => raw.hset(ratingKey('bad'), 'rating', '1', 'choices', '[1]', 'clocks', 'not json')],
-      ['choices that are not JSON', () => raw.hset(ratingKey('bad'), 'rating', '1', 'choices', '[1', 'clocks', '[{"a":1}]')],
-      ['clocks without choices', () => raw.hset(ratingKey('bad'), 'rating', '1', 'clocks', '[{"a":1}]')],
-      ['choices and clocks of different lengths', () => raw.hset(ratingKey('bad'), 'rating', '1', 'choices', '[1,2]', 'clocks', '[{"a":1}]')],
-      ['a negative counter', () => raw.hset(ratingKey('bad'), 'rating', '1', 'choices', '[1]', 'clocks', '[{"a":-1}]')],
-      ['a choice that is a string', () => raw.hset(ratingKey('bad'), 'rating', '1', 'choices', '["1"]', 'clocks', '[{"a":1}]')],
-      ['clocks that are an object', () => raw.hset(ratingKey('bad'), 'rating', '1', 'choices', '[1]', 'clocks', '{"a":1}')],
-      ['a tombstone that is not JSON', () => raw.set(tombstoneKey('bad'), '{{{')],
-      ['a tombstone that is an array', () => raw.set(tombstoneKey('bad'), '[1]')],
-    ];
-    for (const [what, plant] of cases) {
-      it(`${what}: load and update reject naming the key, the value is left alone, other teas still work`, async function () {
-        await store.update('good', put(v(5, { a: 1 })));
-        await plant();
-        const snapshot = JSON.stringify([await raw.hgetall(ratingKey('bad')), await raw.get(tombstoneKey('bad'))]);
-        const isTombstone = what.includes('tombstone');
-        const key = isTombstone ? tombstoneKey('bad') : ratingKey('bad');
+  describe('the anti-entropy index', function () {
+    const TEAS = ['p', 'q', 'r', 'tombstone:p'];
+    const arbClock = fc
+      .array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 3 })), { maxLength: 3 })
+      .map((entries) => Object.fromEntries(entries));
+    const arbStep: fc.Arbitrary<CommitStep> = fc.oneof(
+      { weight: 5, arbitrary: fc.tuple(fc.constantFrom(...TEAS), fc.integer({ min: 0, max: 10 }), arbClock).map(([tea, choice, c]) => write(tea, choice, c)) },
+      { weight: 1, arbitrary: fc.constantFrom(...TEAS).map(remove) },
+    );
 
-        const loadError = await store.load('bad').then(
-          () => null,
-          (e: Error) => e,
-        );
-        expect(loadError, 'load should reject').to.be.instanceOf(Error);
-        expect(loadError!.message).to.include(key);
-
-        const updateError = await store.update('bad', put(v(9, { z: 1 }))).then(
-          () => null,
-          (e: Error) => e,
-        );
-        expect(updateError, 'update should reject').to.be.instanceOf(Error);
-        expect(updateError!.message).to.include(key);
-
-        // Nothing overwritten; the store and Redis still serve other teas.
-        expect(JSON.stringify([await raw.hgetall(ratingKey('bad')), await raw.get(tombstoneKey('bad'))])).to.equal(snapshot);
-        expect((await store.load('good')).versions.map((x) => x.choice)).to.deep.equal([5]);
-        await store.update('good', put(v(7, { b: 1 })));
-        expect(rating(await store.load('good'))).to.equal(6);
-        expect(isAlive(redisProcess!)).to.equal(true);
-      });
+    /** Build a store's index from what Redis holds, as a DB does at start-up. */
+    async function scanToEnd(store: RedisTeaStore): Promise<number> {
+      let slices = 0;
+      while (await store.scanSlice()) slices++;
+      expect(store.indexReady).to.equal(true);
+      return slices + 1;
     }
 
-    it('a key of the wrong Redis type rejects with the Redis error and crashes nothing', async function () {
-      await raw.set(ratingKey('wrongtype'), 'just a string');
-      const e = await store.load('wrongtype').then(
-        () => null,
-        (err: Error) => err,
+    it('bucketSums equal a MemoryTeaStore given the same commits, and a store scanning the result afresh (property)', async function () {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.array(arbStep, { maxLength: 8 }), { minLength: 1, maxLength: 4 }), async (groups) => {
+          await raw.flushall();
+          const redisStore = await owningStore();
+          const memory = new MemoryTeaStore();
+          await memory.claim('force');
+          for (const steps of groups) {
+            const [r, mem] = [await redisStore.commit({ trim: 0, steps }), await memory.commit({ trim: 0, steps })];
+            expect(r.appended).to.deep.equal(mem.appended);
+          }
+          expect(redisStore.bucketSums()).to.deep.equal(memory.bucketSums());
+          const restarted = await owningStore();
+          try {
+            for (const tea of TEAS) expect(exact(await restarted.load(tea)), tea).to.equal(exact(await memory.load(tea)));
+            await scanToEnd(restarted);
+            expect(restarted.bucketSums()).to.deep.equal(memory.bucketSums());
+          } finally {
+            await redisStore.close();
+            await restarted.close();
+          }
+        }),
+        { numRuns: 25, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
       );
-      expect(e).to.be.instanceOf(Error);
-      expect(e!.message).to.match(/WRONGTYPE/);
-      await store.update('fine', put(v(1, { a: 1 })));
-      expect((await store.load('fine')).versions).to.have.length(1);
     });
-  });
 
-  it('the state read back equals the pure merge for random sequences of writes and deletes', async function () {
-    const ids = ['a', 'b', 'c'];
-    const arbClock = fc
-      .array(fc.tuple(fc.constantFrom(...ids), fc.integer({ min: 0, max: 3 })), { maxLength: 3 })
-      .map((entries) => makeClock(entries));
-    const arbOp = fc.oneof(
-      { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), choice: fc.integer({ min: -10, max: 10 }).map((n) => n / 2), clock: arbClock }) },
-      { weight: 1, arbitrary: fc.constant({ kind: 'delete' as const }) },
-    );
-    let run = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.array(arbOp, { minLength: 1, maxLength: 25 }), async (ops) => {
-        const tea = `prop-${run++}`;
-        let expected: TeaState = EMPTY;
-        for (const op of ops) {
-          const change = op.kind === 'put' ? put({ choice: op.choice, clock: op.clock }) : deleteAll;
-          expected = change(expected);
-          const { after } = await store.update(tea, change);
-          expect(exact(after)).to.equal(exact(expected));
-        }
-        const loaded = await store.load(tea);
-        expect(exact(loaded)).to.equal(exact(expected));
-        // And the raw hash is exactly the SPEC layout of that state.
-        const hash = await raw.hgetall(ratingKey(tea));
-        if (expected.versions.length === 0) {
-          expect(hash).to.deep.equal({});
-        } else {
-          expect(JSON.parse(hash.rating)).to.equal(rating(expected));
-          expect(JSON.parse(hash.choices)).to.deep.equal(expected.versions.map((x) => x.choice));
-          expect(hash.clocks).to.equal(JSON.stringify(expected.versions.map((x) => x.clock)));
-        }
-        const tomb = await raw.get(tombstoneKey(tea));
-        expect(tomb).to.equal(expected.tombstone === null ? null : JSON.stringify(expected.tombstone));
-      }),
-      { numRuns: 30, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
-    );
+    it('scanSlice, slice by slice, indexes data written before the store started, as a BucketIndex fed the same states', async function () {
+      const writer = await owningStore();
+      const teas = Array.from({ length: 1500 }, (_, k) => `scan-${k}`);
+      await writer.commit({ trim: 0, steps: teas.map((tea, k) => write(tea, k % 7, { w: k % 3 })) });
+      await writer.commit({ trim: 0, steps: teas.filter((_, k) => k % 10 === 0).map(remove) });
+      const expected = new BucketIndex(DEFAULT_RECENT_MS);
+      for (const tea of teas) expected.found(tea, await writer.load(tea));
+
+      const reader = await owningStore();
+      expect(reader.indexReady, 'claim starts the index again').to.equal(false);
+      expect(await scanToEnd(reader), 'slices').to.be.above(2);
+      expect(reader.bucketSums()).to.deep.equal(expected.sums());
+      expect(reader.bucketSums()).to.deep.equal(writer.bucketSums());
+    });
+
+    it('a commit during the scan is indexed once, whichever comes first', async function () {
+      const writer = await owningStore();
+      await writer.commit({ trim: 0, steps: Array.from({ length: 1200 }, (_, k) => write(`mid-${k}`, 1, { w: 1 })) });
+      const reader = await owningStore();
+      await reader.scanSlice();
+      await reader.commit({ trim: 0, steps: [write('mid-3', 2, { w: 2 }), write('mid-1199', 2, { w: 2 }), write('new', 1, { w: 1 })] });
+      await scanToEnd(reader);
+      const expected = new BucketIndex(DEFAULT_RECENT_MS);
+      for (const tea of [...Array.from({ length: 1200 }, (_, k) => `mid-${k}`), 'new']) expected.found(tea, await reader.load(tea));
+      expect(reader.bucketSums()).to.deep.equal(expected.sums());
+    });
+
+    it('bucketEntries gives ageMs for a recent change and null for an old one or one found by the scan', async function () {
+      let now = 1_000_000;
+      const recentMs = 5000;
+      const writer = await owningStore();
+      await commitOne(writer, write('scanned', 1, { a: 1 }));
+      const store = await owningStore({ now: () => now, recentMs });
+      await scanToEnd(store);
+      await commitOne(store, write('fresh', 2, { a: 1 }));
+      now += 1200;
+      await commitOne(store, write('fresher', 3, { a: 1 }));
+      now += 300;
+      const entry = async (tea: string, at: number) => (await store.bucketEntries(bucketOf(tea), at)).find((e) => e.tea === tea);
+      expect((await entry('fresh', now))?.ageMs).to.equal(1500);
+      expect((await entry('fresher', now))?.ageMs).to.equal(300);
+      expect((await entry('scanned', now))?.ageMs).to.equal(null);
+      const old = await entry('fresh', now - 1500 + recentMs);
+      expect(old?.ageMs).to.equal(null);
+      expect(exact(old!.state)).to.equal(exact(put(v(2, { a: 1 }))(EMPTY)));
+    });
   });
 });

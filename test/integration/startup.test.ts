@@ -152,7 +152,6 @@ describe('integration: starting the servers from the command line', function () 
       ['serverDB', 'db', { qport: 70000 }, 'qport'],
       ['serverDB', 'db', { ndb: 0 }, 'ndb'],
       ['serverDB', 'db', { id: -1 }, 'id'],
-      ['serverDB', 'db', { id: 3, ndb: 2 }, 'id'],
       ['serverDB', 'db', { 'digest-length': '2' }, 'digest-length'],
       ['serverDB', 'db', { baseDBport: 3000.5 }, 'baseDBport'],
       ['serverDB', 'db', { logfile: 42 }, 'logfile'],

@@ -39,7 +39,8 @@ export const PORT_BLOCKS = Object.freeze({
   redisStore: 0,
   http: 1,
   startup: 2,
-  channelStore: 3,
+  journal: 3,
+  link: 4,
 });
 
 export type TestLayout = Layout & {
