@@ -1,13 +1,12 @@
 /**
- * Starting and stopping the two systems the benchmark measures, on ports of
- * their own: SPEC.md's defaults (config.json) shifted by +20000 for the store
- * and +18000 for the baseline, apart from the defaults themselves, from the
- * test suite's (+10000), from each other, and below Linux's ephemeral range
- * (32768 and up), where an outgoing connection may hold any port:
+ * Starting and stopping the two systems the benchmark measures, each on a
+ * port block of its own (tools/ports.ts: store 10100-10199, baseline
+ * 10200-10299), apart from SPEC.md's defaults, the tests', the fault
+ * suite's and each other's, and below Linux's ephemeral range:
  *
  *             LB      DB i          Redis i       Q (and its Redis)
- *   store     22500   23000 + i     25555 + i     26000 (26001)
- *   baseline  20500   21000 + i     23555 + i     -
+ *   store     10100   10120 + i     10140 + i     10101 (10102)
+ *   baseline  10200   10220 + i     10240 + i     -
  *
  * The store is the product, started with its own orchestrator
  * (tools/cluster/cluster.ts); the baseline is bench/baseline/, with Redis
@@ -22,11 +21,10 @@ import Redis from 'ioredis';
 import type { Defaults } from '../lib/config';
 import { Cluster, Layout, layoutFrom } from '../tools/cluster/cluster';
 import { Managed, NODE_SERVER_FLAGS, assertPortFree, requireRedisServer, startProcess, stopProcess } from '../tools/cluster/processes';
+import { onPorts, portsFor } from '../tools/ports';
 import { fnv1a } from './baseline/common';
 
 export type SystemKind = 'store' | 'baseline';
-
-const PORT_SHIFT: Record<SystemKind, number> = { store: 20_000, baseline: 18_000 };
 
 /** A DB may index its data before it listens (the store's anti-entropy index): give it time with many teas. */
 const DB_START_TIMEOUT_MS = 15 * 60_000;
@@ -100,18 +98,16 @@ export function track(m: Managed): { stop(): Promise<void> } {
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const managed = (xs: (Managed | null | undefined)[]) => xs.filter((m): m is Managed => !!m);
 
-/** config.json's layout with every port shifted, and logs and data under var/bench/{log,db}/<kind>-ndb<n>/. */
+/** config.json's layout on the system's own ports (tools/ports.ts), and logs and data under var/bench/{log,db}/<kind>-ndb<n>/. */
 export function benchLayout(kind: SystemKind, defaults: Defaults, root: string, ndb: number): Layout {
-  const layout: Layout = {
-    ...layoutFrom(defaults, root, ndb),
-    logDir: join(root, 'var', 'bench', 'log', `${kind}-ndb${ndb}`),
-    dataDir: join(root, 'var', 'bench', 'db', `${kind}-ndb${ndb}`),
-  };
-  const fields = layout as unknown as Record<string, unknown>;
-  for (const key of Object.keys(fields)) {
-    if (/Port$/.test(key) && typeof fields[key] === 'number') fields[key] = (fields[key] as number) + PORT_SHIFT[kind];
-  }
-  return layout;
+  return onPorts(
+    {
+      ...layoutFrom(defaults, root, ndb),
+      logDir: join(root, 'var', 'bench', 'log', `${kind}-ndb${ndb}`),
+      dataDir: join(root, 'var', 'bench', 'db', `${kind}-ndb${ndb}`),
+    },
+    portsFor(kind === 'store' ? 'bench-store' : 'bench-baseline'),
+  );
 }
 
 /** Run `start` with NODE_OPTIONS extended by `extra`, so that the processes it spawns get them. */

@@ -13,13 +13,12 @@
  *
  *   node dist/test/fault/run.js [--writers 8] [--readers 2] [--pause-ms 5] [--phases a,b,c,d,e,f,g]
  *
- * Ports: a block of its own, clear of SPEC.md's defaults, the integration
- * tests' slots (test/support/layout.ts), the benchmark's 20500-26001, and
- * below Linux's ephemeral range (32768 and up, where any outgoing connection
- * may hold a port): LB 28500, DB i 29000+i, Redis i 31555+i, Q 32000, Q's
- * Redis 32001. DB 2 really listens on 29102 behind a proxy on 29002, reaches
- * the queue through a proxy on 32102 and the other DBs through proxies on
- * 29200+j; the other DBs reach the queue through a proxy on 32103 (phase g).
+ * Ports: the block tools/ports.ts gives the fault suite, clear of SPEC.md's
+ * defaults, the integration tests', the benchmark's, and below Linux's
+ * ephemeral range: LB 10000, DB i 10020+i, Redis i 10040+i, Q 10001, Q's
+ * Redis 10002. DB 2 really listens on 10060 behind a proxy on 10022, reaches
+ * the queue through a proxy on 10061 and the other DBs through proxies on
+ * 10070+j; the other DBs reach the queue through a proxy on 10062 (phase g).
  * Logs and data: var/fault/.
  */
 import { rmSync } from 'node:fs';
@@ -28,6 +27,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { Cluster, Layout, ServerSettings, layoutFrom } from '../../tools/cluster/cluster';
 import { assertPortFree, killProcess, stopProcess } from '../../tools/cluster/processes';
+import { onPorts, portsFor } from '../../tools/ports';
 import { nodeHttpClient } from '../../lib/net/httpClient';
 import { loadDefaults, projectRoot } from '../../lib/server/boot';
 import { Attempt, Ledger, Readers, Window, Writers, percent } from './load';
@@ -35,20 +35,15 @@ import { Proxy } from './proxy';
 import { awaitConvergence, describe } from './verify';
 
 const NDB = 4;
-const PORTS = {
-  lbPort: 28500,
-  dbBasePort: 29000,
-  redisBasePort: 31555,
-  qPort: 32000,
-  qRedisPort: 32001,
-};
+const PORTS = portsFor('fault');
 /** The DB that lives behind proxies, and where it really listens. */
 const PROXIED = 2;
-const PROXIED_PRIVATE_PORT = 29102;
-const QUEUE_PROXY_PORT = 32102;
+const PROXIED_PRIVATE_PORT = PORTS.spare(0);
+const QUEUE_PROXY_PORT = PORTS.spare(1);
 /** The other DBs reach the queue through this proxy, so phase g can cut the queue off. */
-const SHARED_QUEUE_PROXY_PORT = 32103;
-const PEER_PROXY_BASE = 29200;
+const SHARED_QUEUE_PROXY_PORT = PORTS.spare(2);
+/** DB 2 reaches DB j through the proxy on this + j. */
+const PEER_PROXY_BASE = PORTS.spare(10);
 
 /** Convergence: the target with the defaults at ndb 4, the hard bound, and how long to keep looking. */
 const TARGET_MS = 3000;
@@ -97,12 +92,7 @@ async function main(): Promise<number> {
   const root = projectRoot();
   const dir = join(root, 'var', 'fault');
   rmSync(dir, { recursive: true, force: true });
-  const layout: Layout = {
-    ...layoutFrom(defaults, root, NDB),
-    ...PORTS,
-    logDir: join(dir, 'log'),
-    dataDir: join(dir, 'db'),
-  };
+  const layout: Layout = onPorts({ ...layoutFrom(defaults, root, NDB), logDir: join(dir, 'log'), dataDir: join(dir, 'db') }, PORTS);
   const { host } = layout;
   const cluster = new Cluster(layout);
   const http = nodeHttpClient();
