@@ -43,9 +43,13 @@ export type FixedUser = keyof typeof FIXED_BLOCKS;
 /** The integration test files: one block each per slot, never shared. At most TEST_FILES_PER_SLOT. */
 export const TEST_FILES = Object.freeze({
   redisStore: 0,
-  http: 1,
+  lb: 1,
   startup: 2,
   channelStore: 3,
+  db: 4,
+  queue: 5,
+  queueBatch: 6,
+  queueLease: 7,
 });
 export type TestFile = keyof typeof TEST_FILES;
 const FIRST_TEST_BLOCK = 10;
