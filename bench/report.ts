@@ -50,9 +50,7 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 /** Sequential latency: p50 (with its target for PUT), p99, CPU and Redis commands per request. */
 function latencyRows(r: Results): Row[] {
   const rows: Row[] = [];
-  const s = r.store;
-  const b = r.baseline;
-
+  const { store: s, baseline: b } = r;
   if (s?.latency || b?.latency) {
     const sec = 'sequential latency (c=1)';
     const ops: [string, 'put' | 'getStrong' | 'getWeak'][] = [['PUT', 'put'], ['GET strong', 'getStrong'], ['GET weak', 'getWeak']];
@@ -75,11 +73,8 @@ function latencyRows(r: Results): Row[] {
 /** Throughput at c: PUT (with its sustained rate and replication catch-up) and GET, with their targets. */
 function throughputRows(r: Results): Row[] {
   const rows: Row[] = [];
-  const s = r.store;
-  const b = r.baseline;
-  const ndb = r.options.ndb;
-  const c = r.options.concurrency;
-
+  const { store: s, baseline: b } = r;
+  const { ndb, concurrency: c } = r.options;
   if (s?.throughput || b?.throughput) {
     const sec = `throughput (c=${c}, ndb ${ndb})`;
     for (const [name, key] of [['PUT', 'put'], ['GET', 'get']] as const) {
@@ -119,11 +114,8 @@ function throughputRows(r: Results): Row[] {
 /** Replication: PUT throughput and CPU at ndb 1 against ndb --ndb. */
 function replicationRows(r: Results): Row[] {
   const rows: Row[] = [];
-  const s = r.store;
-  const b = r.baseline;
-  const ndb = r.options.ndb;
-  const c = r.options.concurrency;
-
+  const { store: s, baseline: b } = r;
+  const { ndb, concurrency: c } = r.options;
   if (r.replication) {
     const sec = `replication (PUT, c=${c})`;
     const s1 = r.replication.storeNdb1?.throughput;
@@ -149,10 +141,8 @@ function replicationRows(r: Results): Row[] {
 /** Scale: each tea count, and the flatness from the smallest count to the largest. */
 function scaleRows(r: Results): Row[] {
   const rows: Row[] = [];
-  const s = r.store;
-  const b = r.baseline;
+  const { store: s, baseline: b } = r;
   const c = r.options.concurrency;
-
   const sScale = s?.scale ?? [];
   const bScale = b?.scale ?? [];
   if (sScale.length || bScale.length) {
@@ -194,9 +184,7 @@ function scaleRows(r: Results): Row[] {
 /** What the machine and the errors say about the whole run. */
 function machineRows(r: Results): Row[] {
   const rows: Row[] = [];
-  const s = r.store;
-  const b = r.baseline;
-
+  const { store: s, baseline: b } = r;
   if (s || b) {
     rows.push(row('machine', 'server CPU with no requests, after warm-up', 'cores', 2, s?.idleServerCores, b?.idleServerCores));
     rows.push(row('machine', 'Redis commands with no requests', '/s', 0, s?.idleRedisCommandsPerSecond, b?.idleRedisCommandsPerSecond));
@@ -211,9 +199,7 @@ function machineRows(r: Results): Row[] {
 /** The targets the summary ends with (PASS / FAIL). */
 function targetsOf(r: Results): Target[] {
   const targets: Target[] = [];
-  const s = r.store;
-  const b = r.baseline;
-
+  const { store: s, baseline: b } = r;
   const tput = (k: 'put' | 'get') => ratio(s?.throughput?.[k]?.throughput, b?.throughput?.[k]?.throughput);
   if (s?.throughput?.put && b?.throughput?.put) {
     const v = tput('put');
