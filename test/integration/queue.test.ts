@@ -2,7 +2,8 @@
  * The queue service's HTTP API (SPEC.md) on a serverQ of this file's own, so
  * that DELETE /clear counts are exact: with channels in memory (SPEC's Q
  * arguments), and with channels in a Redis (the "redis" key the cluster's
- * queue is started with). The routes only the DBs use: queueInternal.test.ts.
+ * queue is started with). The routes only the DBs use: queueBatch.test.ts and
+ * queueLease.test.ts.
  */
 import { expect } from 'chai';
 import { LIMITS } from '../../lib/core/limits';
