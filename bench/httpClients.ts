@@ -7,19 +7,20 @@
  * and this process's CPU time per request (the client's own cost, plus the
  * same small loop overhead for every kind).
  *
- * The server: node dist/bench/httpClients.js serve '{"host":"127.0.0.1","port":24500}'
+ * The server: node dist/bench/httpClients.js serve '{"host":"127.0.0.1","port":10360}'
  */
 import { join } from 'node:path';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { assertPortFree, startProcess } from '../tools/cluster/processes';
+import { portsFor } from '../tools/ports';
 import { listen, main, onStop, parseArg, readBody } from './baseline/common';
 import { benchHttpClient, clientKinds } from './clientKinds';
 import { Op, PhaseResult, runPhase } from './load';
 import { track } from './systems';
 
-/** Below the ephemeral range, apart from the store's and the baseline's ports (bench/systems.ts). */
-export const ECHO_PORT = 24500;
+/** A port of its own (tools/ports.ts), apart from the store's and the baseline's. */
+export const ECHO_PORT = portsFor('bench-clients').spare(0);
 
 const TUPLE = JSON.stringify({
   primary: 'db1', key: 'tea-12345', rating: 7, choices: [7, 9, 5], clocks: [{ bench: 123456 }, { c4: 17, c5: 3 }, { c9: 2 }],

@@ -160,7 +160,7 @@ export function replicationPace(short: LoadAndCatchUp, long: LoadAndCatchUp): Re
 const samplesOf = new WeakMap<PhaseResult, Float64Array>();
 
 /**
- * One result from the slices of a phase (bench/run.ts interleaves the two
+ * One result from the slices of a phase (bench/slices.ts interleaves the two
  * systems' slices): counts and seconds add up, latency percentiles come from
  * all the slices' samples, per-request figures are weighted by requests.
  * CPU, Redis and catch-up figures are the caller's to combine.

@@ -47,13 +47,10 @@ export function errorsOf(r: Results, kind: 'store' | 'baseline'): number {
 const MB = 1024 * 1024;
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
-export function buildSummary(r: Results): { rows: Row[]; targets: Target[]; clients: ClientRow[] } {
+/** Sequential latency: p50 (with its target for PUT), p99, CPU and Redis commands per request. */
+function latencyRows(r: Results): Row[] {
   const rows: Row[] = [];
-  const s = r.store;
-  const b = r.baseline;
-  const ndb = r.options.ndb;
-  const c = r.options.concurrency;
-
+  const { store: s, baseline: b } = r;
   if (s?.latency || b?.latency) {
     const sec = 'sequential latency (c=1)';
     const ops: [string, 'put' | 'getStrong' | 'getWeak'][] = [['PUT', 'put'], ['GET strong', 'getStrong'], ['GET weak', 'getWeak']];
@@ -70,6 +67,14 @@ export function buildSummary(r: Results): { rows: Row[]; targets: Target[]; clie
       rows.push(row(sec, `${name} Redis commands per request`, '', 1, sp?.redisCommandsPerRequest, bp?.redisCommandsPerRequest));
     }
   }
+  return rows;
+}
+
+/** Throughput at c: PUT (with its sustained rate and replication catch-up) and GET, with their targets. */
+function throughputRows(r: Results): Row[] {
+  const rows: Row[] = [];
+  const { store: s, baseline: b } = r;
+  const { ndb, concurrency: c } = r.options;
   if (s?.throughput || b?.throughput) {
     const sec = `throughput (c=${c}, ndb ${ndb})`;
     for (const [name, key] of [['PUT', 'put'], ['GET', 'get']] as const) {
@@ -103,6 +108,14 @@ export function buildSummary(r: Results): { rows: Row[]; targets: Target[]; clie
       );
     }
   }
+  return rows;
+}
+
+/** Replication: PUT throughput and CPU at ndb 1 against ndb --ndb. */
+function replicationRows(r: Results): Row[] {
+  const rows: Row[] = [];
+  const { store: s, baseline: b } = r;
+  const { ndb, concurrency: c } = r.options;
   if (r.replication) {
     const sec = `replication (PUT, c=${c})`;
     const s1 = r.replication.storeNdb1?.throughput;
@@ -122,6 +135,14 @@ export function buildSummary(r: Results): { rows: Row[]; targets: Target[]; clie
       rows.push(row(sec, `CPU per PUT, ndb ${ndb} / ndb 1`, 'x', 2, ratio(csN, cs1), ratio(cbN, cb1)));
     }
   }
+  return rows;
+}
+
+/** Scale: each tea count, and the flatness from the smallest count to the largest. */
+function scaleRows(r: Results): Row[] {
+  const rows: Row[] = [];
+  const { store: s, baseline: b } = r;
+  const c = r.options.concurrency;
   const sScale = s?.scale ?? [];
   const bScale = b?.scale ?? [];
   if (sScale.length || bScale.length) {
@@ -157,6 +178,13 @@ export function buildSummary(r: Results): { rows: Row[]; targets: Target[]; clie
       rows.push(row(sec, 'server CPU per GET', 'x', 2, g(sScale, 'get'), g(bScale, 'get')));
     }
   }
+  return rows;
+}
+
+/** What the machine and the errors say about the whole run. */
+function machineRows(r: Results): Row[] {
+  const rows: Row[] = [];
+  const { store: s, baseline: b } = r;
   if (s || b) {
     rows.push(row('machine', 'server CPU with no requests, after warm-up', 'cores', 2, s?.idleServerCores, b?.idleServerCores));
     rows.push(row('machine', 'Redis commands with no requests', '/s', 0, s?.idleRedisCommandsPerSecond, b?.idleRedisCommandsPerSecond));
@@ -165,8 +193,13 @@ export function buildSummary(r: Results): { rows: Row[]; targets: Target[]; clie
       target: '0 (store)', pass: s ? errorsOf(r, 'store') === 0 : undefined,
     }));
   }
+  return rows;
+}
 
+/** The targets the summary ends with (PASS / FAIL). */
+function targetsOf(r: Results): Target[] {
   const targets: Target[] = [];
+  const { store: s, baseline: b } = r;
   const tput = (k: 'put' | 'get') => ratio(s?.throughput?.[k]?.throughput, b?.throughput?.[k]?.throughput);
   if (s?.throughput?.put && b?.throughput?.put) {
     const v = tput('put');
@@ -188,8 +221,12 @@ export function buildSummary(r: Results): { rows: Row[]; targets: Target[]; clie
     const v = errorsOf(r, 'store');
     targets.push({ name: 'store errors', value: v, want: '0', pass: v === 0 });
   }
+  return targets;
+}
 
-  const clients: ClientRow[] = (r.clients ?? []).map((x) => ({
+/** The HTTP client micro-benchmark, one row per client. */
+function clientRows(r: Results): ClientRow[] {
+  return (r.clients ?? []).map((x) => ({
     kind: x.kind,
     seqP50: x.sequential.latencyMs.p50,
     seqP99: x.sequential.latencyMs.p99,
@@ -199,7 +236,11 @@ export function buildSummary(r: Results): { rows: Row[]; targets: Target[]; clie
     cpuUsPerRequest: x.concurrent.loadCpuUsPerRequest,
     errors: x.sequential.errors + x.concurrent.errors,
   }));
-  return { rows, targets, clients };
+}
+
+export function buildSummary(r: Results): { rows: Row[]; targets: Target[]; clients: ClientRow[] } {
+  const rows = [...latencyRows(r), ...throughputRows(r), ...replicationRows(r), ...scaleRows(r), ...machineRows(r)];
+  return { rows, targets: targetsOf(r), clients: clientRows(r) };
 }
 
 function num(v: number | null, digits: number): string {

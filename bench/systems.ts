@@ -1,13 +1,12 @@
 /**
- * Starting and stopping the two systems the benchmark measures, on ports of
- * their own: SPEC.md's defaults (config.json) shifted by +20000 for the store
- * and +18000 for the baseline, apart from the defaults themselves, from the
- * test suite's (+10000), from each other, and below Linux's ephemeral range
- * (32768 and up), where an outgoing connection may hold any port:
+ * Starting and stopping the two systems the benchmark measures, each on a
+ * port block of its own (tools/ports.ts: store 10100-10199, baseline
+ * 10200-10299), apart from SPEC.md's defaults, the tests', the fault
+ * suite's and each other's, and below Linux's ephemeral range:
  *
  *             LB      DB i          Redis i       Q (and its Redis)
- *   store     22500   23000 + i     25555 + i     26000 (26001)
- *   baseline  20500   21000 + i     23555 + i     -
+ *   store     10100   10120 + i     10140 + i     10101 (10102)
+ *   baseline  10200   10220 + i     10240 + i     -
  *
  * The store is the product, started with its own orchestrator
  * (tools/cluster/cluster.ts); the baseline is bench/baseline/, with Redis
@@ -18,15 +17,14 @@
 import { ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import type { Defaults } from '../lib/config';
 import { Cluster, Layout, layoutFrom } from '../tools/cluster/cluster';
 import { Managed, NODE_SERVER_FLAGS, assertPortFree, requireRedisServer, startProcess, stopProcess } from '../tools/cluster/processes';
+import { onPorts, portsFor } from '../tools/ports';
 import { fnv1a } from './baseline/common';
+import { flushRedis, settleStore } from './redis';
 
 export type SystemKind = 'store' | 'baseline';
-
-const PORT_SHIFT: Record<SystemKind, number> = { store: 20_000, baseline: 18_000 };
 
 /** A DB may index its data before it listens (the store's anti-entropy index): give it time with many teas. */
 const DB_START_TIMEOUT_MS = 15 * 60_000;
@@ -100,18 +98,16 @@ export function track(m: Managed): { stop(): Promise<void> } {
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const managed = (xs: (Managed | null | undefined)[]) => xs.filter((m): m is Managed => !!m);
 
-/** config.json's layout with every port shifted, and logs and data under var/bench/{log,db}/<kind>-ndb<n>/. */
+/** config.json's layout on the system's own ports (tools/ports.ts), and logs and data under var/bench/{log,db}/<kind>-ndb<n>/. */
 export function benchLayout(kind: SystemKind, defaults: Defaults, root: string, ndb: number): Layout {
-  const layout: Layout = {
-    ...layoutFrom(defaults, root, ndb),
-    logDir: join(root, 'var', 'bench', 'log', `${kind}-ndb${ndb}`),
-    dataDir: join(root, 'var', 'bench', 'db', `${kind}-ndb${ndb}`),
-  };
-  const fields = layout as unknown as Record<string, unknown>;
-  for (const key of Object.keys(fields)) {
-    if (/Port$/.test(key) && typeof fields[key] === 'number') fields[key] = (fields[key] as number) + PORT_SHIFT[kind];
-  }
-  return layout;
+  return onPorts(
+    {
+      ...layoutFrom(defaults, root, ndb),
+      logDir: join(root, 'var', 'bench', 'log', `${kind}-ndb${ndb}`),
+      dataDir: join(root, 'var', 'bench', 'db', `${kind}-ndb${ndb}`),
+    },
+    portsFor(kind === 'store' ? 'bench-store' : 'bench-baseline'),
+  );
 }
 
 /** Run `start` with NODE_OPTIONS extended by `extra`, so that the processes it spawns get them. */
@@ -183,7 +179,7 @@ export async function startStore(o: StoreOptions): Promise<System> {
     lbPid: () => cluster.lb?.child.pid,
     stopServers: () => cluster.stopServers(),
     startServers,
-    settle: () => settleStore(host, layout.qRedisPort, range(o.ndb).map((i) => `http://${host}:${cluster.dbPort(i)}`)),
+    settle: () => settleStore(`http://${host}:${layout.qPort}`, range(o.ndb).map((i) => `http://${host}:${cluster.dbPort(i)}`)),
     wipe: async () => {
       const res = await fetch(`http://${host}:${layout.qPort}/clear`, { method: 'DELETE', headers: { accept: 'application/json' } });
       if (res.status !== 200) throw new Error(`DELETE /clear on the queue answered ${res.status}`);
@@ -280,127 +276,5 @@ export function rssBytes(pid: number | undefined): number {
     return m ? Number(m[1]) * 1024 : NaN;
   } catch {
     return NaN;
-  }
-}
-
-function redisClient(host: string, port: number): Redis {
-  return new Redis({ host, port, maxRetriesPerRequest: 2 });
-}
-
-/** Run `fn` on a fresh client of each Redis, in parallel, and always disconnect. */
-function onEachRedis<T>(host: string, ports: number[], fn: (r: Redis) => Promise<T>): Promise<T[]> {
-  return Promise.all(
-    ports.map(async (port) => {
-      const r = redisClient(host, port);
-      try {
-        return await fn(r);
-      } finally {
-        r.disconnect();
-      }
-    }),
-  );
-}
-
-async function flushRedis(host: string, ports: number[]): Promise<void> {
-  await onEachRedis(host, ports, (r) => r.flushall());
-}
-
-/** A number from a field of Redis INFO, NaN when it is missing. */
-function infoField(info: string, field: string): number {
-  const m = new RegExp(`^${field}:(\\d+)`, 'm').exec(info);
-  return m ? Number(m[1]) : NaN;
-}
-
-/** used_memory of each Redis, bytes. */
-export async function redisUsedMemory(sys: System): Promise<number[]> {
-  return onEachRedis(sys.host, sys.redisPorts, async (r) => infoField(await r.info('memory'), 'used_memory'));
-}
-
-/** Commands each Redis of the system (allRedisPorts order) has processed so far: INFO stats total_commands_processed. */
-export async function redisCommandsProcessed(sys: System): Promise<number[]> {
-  return onEachRedis(sys.host, sys.allRedisPorts, async (r) => infoField(await r.info('stats'), 'total_commands_processed'));
-}
-
-export const scaleTea = (k: number) => `scale-${k}`;
-
-/**
- * Write teas scaleTea(from) .. scaleTea(to - 1) straight into Redis, in the
- * layout of SPEC.md (hash /rating/<tea>: rating, choices, clocks), on every
- * Redis that holds them. One version each, clock {"bench": 0}, so that the
- * benchmark's writes ({"bench": n}, n > 0) supersede it.
- */
-export async function preload(sys: System, from: number, to: number, onProgress?: (done: number) => void): Promise<void> {
-  const clients = sys.redisPorts.map((port) => redisClient(sys.host, port));
-  const BATCH = 2000;
-  try {
-    for (let start = from; start < to; start += BATCH) {
-      const pipes = clients.map((c) => c.pipeline());
-      const stop = Math.min(to, start + BATCH);
-      for (let k = start; k < stop; k++) {
-        const tea = scaleTea(k);
-        const rating = (k % 10) + 1;
-        for (const i of sys.holders(tea)) {
-          pipes[i].hset(`/rating/${tea}`, 'rating', String(rating), 'choices', `[${rating}]`, 'clocks', '[{"bench":0}]');
-        }
-      }
-      const results = await Promise.all(pipes.map((p) => p.exec()));
-      for (const r of results) for (const [err] of r ?? []) if (err) throw err;
-      onProgress?.(stop - from);
-    }
-  } finally {
-    for (const c of clients) c.disconnect();
-  }
-}
-
-/**
- * Wait until the store has replicated everything it acknowledged, and then
- * until it is quiet. Returns the seconds until *replicated*: every DB holds
- * the same data, which their anti-entropy sums (GET /ae/buckets) say
- * exactly (the sums are digests of every tea's whole state), polled every
- * 20 ms. Quiet comes after: no message waiting or leased in the queue's
- * Redis and no tuple in any DB's digest, twice in a row 100 ms apart, so
- * that no gossip (a tuple's last hop back to its primary, a lease's
- * acknowledgement that rides on the next lease) overlaps what is measured
- * next. Gives up after two minutes.
- */
-export async function settleStore(host: string, queueRedisPort: number, dbUrls: string[]): Promise<number> {
-  const started = Date.now();
-  const redis = new Redis({ host, port: queueRedisPort, lazyConnect: false, maxRetriesPerRequest: 1 });
-  const getJson = async (url: string): Promise<unknown> => {
-    const res = await fetch(url, { headers: { accept: 'application/json' } });
-    return res.json();
-  };
-  const replicated = async (): Promise<boolean> => {
-    const sums = await Promise.all(dbUrls.map(async (url) => JSON.stringify(((await getJson(`${url}/ae/buckets`)) as { sums: unknown }).sums)));
-    return sums.every((x) => x === sums[0]);
-  };
-  const quiet = async (): Promise<boolean> => {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', 'q*:*', 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        const n = key.startsWith('q:') ? await redis.llen(key) : key.startsWith('ql:') ? await redis.hlen(key) : 0;
-        if (n > 0) return false;
-      }
-    } while (cursor !== '0');
-    for (const url of dbUrls) {
-      const body = (await getJson(`${url}/health`)) as { pending?: number };
-      if ((body.pending ?? 0) > 0) return false;
-    }
-    return true;
-  };
-  const giveUpAt = started + 120_000;
-  try {
-    while (!(await replicated()) && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 20));
-    const seconds = (Date.now() - started) / 1000;
-    let inARow = 0;
-    while (inARow < 2 && Date.now() < giveUpAt) {
-      inARow = (await quiet()) ? inARow + 1 : 0;
-      if (inARow < 2) await new Promise((r) => setTimeout(r, 100));
-    }
-    return seconds;
-  } finally {
-    redis.disconnect();
   }
 }

@@ -2,7 +2,7 @@
  * Baseline DB: koa + @koa/router like the product's DB, doing one Redis hash
  * write (PUT) or one hash read (GET) per request and nothing else.
  *
- *   node dist/bench/baseline/dbBaseline.js '{"id":0,"host":"127.0.0.1","port":21000,"redisHost":"127.0.0.1","redisPort":23555}'
+ *   node dist/bench/baseline/dbBaseline.js '{"id":0,"host":"127.0.0.1","port":10220,"redisHost":"127.0.0.1","redisPort":10240}'
  */
 import Koa from 'koa';
 import Router from '@koa/router';

@@ -3,7 +3,7 @@
  * /rating/:tea to DB (hash of the tea mod ndb; weak GETs to a random DB) with
  * the product's keep-alive HTTP client, relaying status and body. No checks.
  *
- *   node dist/bench/baseline/lbBaseline.js '{"host":"127.0.0.1","port":20500,"ndb":4,"dbHost":"127.0.0.1","dbBasePort":21000,"httpClient":"got"}'
+ *   node dist/bench/baseline/lbBaseline.js '{"host":"127.0.0.1","port":10200,"ndb":4,"dbHost":"127.0.0.1","dbBasePort":10220,"httpClient":"got"}'
  */
 import Koa, { Context } from 'koa';
 import Router from '@koa/router';

@@ -72,7 +72,7 @@ export function request(port: number, req: RawRequest): Promise<RawResponse> {
   });
 }
 
-const JSON_TYPE = { 'Content-Type': 'application/json', Accept: 'application/json' };
+export const JSON_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json' };
 
 export const teaPath = (tea: string) => `/rating/${encodeURIComponent(tea)}`;
 
@@ -86,7 +86,7 @@ export interface RatingView {
 
 /** PUT a rating the way a well-behaved client does; returns the raw response. */
 export function putRating(port: number, tea: string, rating: unknown, clock: unknown): Promise<RawResponse> {
-  return request(port, { method: 'PUT', path: teaPath(tea), headers: JSON_TYPE, body: JSON.stringify({ rating, clock }) });
+  return request(port, { method: 'PUT', path: teaPath(tea), headers: JSON_HEADERS, body: JSON.stringify({ rating, clock }) });
 }
 
 export function getRating(port: number, tea: string, consistency?: string): Promise<RawResponse> {
@@ -135,5 +135,37 @@ export function rawTcp(port: number, bytes: string | Buffer, options: { waitMs?:
       if (options.end ?? true) socket.end(bytes);
       else socket.write(bytes);
     });
+  });
+}
+
+/**
+ * POST a body the server may refuse before reading all of it (a 413). `request` sends Connection: close, so the
+ * server closes once it has answered and the rest of a large upload races an EPIPE against the answer; here the
+ * connection is keep-alive, the server drains what is left, and the socket is dropped once the answer is in.
+ */
+export function postRefusable(port: number, path: string, headers: Record<string, string>, body: string | string[]): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const all: Record<string, string> = { ...headers, Connection: 'keep-alive' };
+    if (typeof body === 'string') all['Content-Length'] = String(Buffer.byteLength(body));
+    let settled = false;
+    const r = http.request({ host: HOST, port, method: 'POST', path, headers: all, agent: false, timeout: 20_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        settled = true;
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        r.destroy();
+      });
+    });
+    r.on('timeout', () => r.destroy(new Error(`timed out: POST ${path} on ${port}`)));
+    r.on('error', (e) => {
+      if (!settled) reject(e);
+    });
+    if (typeof body === 'string') r.end(body);
+    else {
+      for (const c of body) r.write(c);
+      r.end();
+    }
   });
 }
