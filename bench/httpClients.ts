@@ -15,7 +15,7 @@ import Router from '@koa/router';
 import { assertPortFree, startProcess } from '../tools/cluster/processes';
 import { portsFor } from '../tools/ports';
 import { listen, main, onStop, parseArg, readBody } from './baseline/common';
-import { benchHttpClient, clientKinds } from './clientKinds';
+import { benchHttpClient, clientKinds } from './httpClientKinds';
 import { Op, PhaseResult, runPhase } from './load';
 import { track } from './systems';
 

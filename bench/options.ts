@@ -1,9 +1,9 @@
 /** The benchmark's command line: `npm run bench -- --help`. */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_HTTP_CLIENT } from '../lib/net/httpClient';
+import { DEFAULT_HTTP_CLIENT } from './httpClientKinds';
 import { MAX_NDB } from '../tools/ports';
-import { clientKinds } from './clientKinds';
+import { clientKinds } from './httpClientKinds';
 import type { Options } from './types';
 
 export const PHASES = ['clients', 'latency', 'throughput', 'replication', 'scale'] as const;

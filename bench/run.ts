@@ -15,7 +15,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { loadDefaults, projectRoot } from '../lib/server/boot';
-import { DEFAULT_HTTP_CLIENT } from '../lib/net/httpClient';
+import { DEFAULT_HTTP_CLIENT } from './httpClientKinds';
 import { renderHtml } from './chart';
 import { BenchContext, MAIN_TEAS, Workload } from './context';
 import { Phase, parseArgs } from './options';

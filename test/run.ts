@@ -12,7 +12,7 @@ import { hideBin } from 'yargs/helpers';
 import Redis from 'ioredis';
 import { Ring } from '../lib/core/ring';
 import { Cluster, layoutFrom } from '../tools/cluster/cluster';
-import { nodeHttpClient } from '../lib/net/httpClient';
+import { createHttpClient } from '../lib/net/httpClient';
 import { loadDefaults, projectRoot } from '../lib/server/boot';
 import { QueueClient, StoreClient } from './scenarios/client';
 import { SCENARIOS } from './scenarios/catalogue';
@@ -55,7 +55,7 @@ async function main(): Promise<number> {
   });
   const { layout } = cluster;
   await cluster.checkPrerequisites();
-  const http = nodeHttpClient();
+  const http = createHttpClient();
   const redis: Redis[] = [];
   let passed = 0;
   let failed = 0;

@@ -7,8 +7,8 @@
  */
 import Koa, { Context } from 'koa';
 import Router from '@koa/router';
-import { benchHttpClient } from '../clientKinds';
-import { DEFAULT_HTTP_CLIENT } from '../../lib/net/httpClient';
+import { benchHttpClient } from '../httpClientKinds';
+import { DEFAULT_HTTP_CLIENT } from '../httpClientKinds';
 import { fnv1a, listen, main, onStop, parseArg, readBody } from './common';
 
 main('lbBaseline', async () => {

@@ -18,11 +18,11 @@ import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { projectRoot } from '../../lib/server/boot';
-import { undiciClient } from '../../lib/net/httpClient';
+import { createHttpClient } from '../../lib/net/httpClient';
 import { Managed, assertPortFree, stopProcess } from '../../tools/cluster/processes';
 import { localAddresses, startKvNode } from '../../tools/kv/nodes';
 
-const http = undiciClient();
+const http = createHttpClient();
 const logDir = join(projectRoot(), 'var', 'kv-bench');
 
 interface Stats {

@@ -27,7 +27,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { HttpClient, nodeHttpClient } from '../../lib/net/httpClient';
+import { HttpClient, createHttpClient } from '../../lib/net/httpClient';
 import { loadDefaults, projectRoot } from '../../lib/server/boot';
 import { FaultCluster, NDB, PROXIED, PhaseFactory } from './cluster';
 import { dbCutOff } from './faults/dbCutOff';
@@ -61,7 +61,7 @@ type Argv = ReturnType<typeof parseArgs>;
 
 /** The closed-loop writers and strong readers through the LB. */
 function makeLoad(argv: Argv, fc: FaultCluster, teas: string[]): { writers: Writers; readers: Readers; http: HttpClient } {
-  const http = nodeHttpClient();
+  const http = createHttpClient();
   const common = { http, lbUrl: fc.lbUrl, teas, pauseMs: argv['pause-ms'], backoffMs: 50, maxDurationMs: 60_000 };
   // Above the LB's worst case: a 2 s timeout on a cut-off DB, then the next DB.
   const writers = new Writers({ ...common, writers: argv.writers, prefix: 'fw', timeoutMs: 15_000, maxWritesPerWriter: 50_000 });
@@ -110,7 +110,7 @@ async function main(): Promise<number> {
   const report = new Report();
   const teas = Array.from({ length: argv.teas }, (_, k) => `fault-tea-${k}`);
   const load = makeLoad(argv, fc, teas);
-  const env: PhaseEnv = { ...load, http: nodeHttpClient(), dbUrls: fc.dbUrls, teas, report };
+  const env: PhaseEnv = { ...load, http: createHttpClient(), dbUrls: fc.dbUrls, teas, report };
   const cleanup = onEnd(fc, env, load.http);
 
   const phases = PHASES.map((make) => make(fc, report));

@@ -4,12 +4,12 @@
  * Every call has a deadline of its own, so a peer that does not answer (cut
  * off, its packets dropped) holds nothing up for longer than the caller said.
  */
-import { HttpClient, undiciClient } from '../../net/httpClient';
+import { HttpClient, createHttpClient } from '../../net/httpClient';
 import { PeerMethod, Transport } from './transport';
 
 export const INTERNAL_PREFIX = '/kv-internal';
 
-export function httpTransport(client: HttpClient = undiciClient()): Transport {
+export function httpTransport(client: HttpClient = createHttpClient()): Transport {
   return {
     async call(peer: string, method: PeerMethod, body: unknown, timeoutMs: number) {
       let timer: NodeJS.Timeout | undefined;
