@@ -21,21 +21,21 @@ runMain('serverDB', async () => {
   const inRing = config.id < config.ndb;
   if (!inRing) log.warn(`id ${config.id} is not below ndb ${config.ndb}: serving direct requests, taking no part in gossip`);
   const gossips = inRing && config.ndb > 1;
-  const redis = await connectRedis('Redis', config.servers[0], log, STORE_REDIS_OPTIONS);
-  const flushAfterMs = config['flush-after-ms'];
+  const redis = await connectRedis('Redis', config.redis, log, STORE_REDIS_OPTIONS);
+  const { flushAfterMs } = config;
   // A change is gossip's to deliver for as long as gossip can take with no traffic: a wait of flush-after-ms per hop.
   const store = new RedisTeaStore(redis, { recentMs: (config.ndb + 1) * flushAfterMs });
   const link = gossips
-    ? new SocketLink(config.qhost, config.qport, dbName((config.id + config.ndb - 1) % config.ndb), dbName(config.id), (m) => log.warnEvery('link', 5000, m))
+    ? new SocketLink(config.queueHost, config.queuePort, dbName((config.id + config.ndb - 1) % config.ndb), dbName(config.id), (m) => log.warnEvery('link', 5000, m))
     : null;
-  const replica = new Replica({ id: config.id, ndb: config.ndb, digestLength: config['digest-length'], flushAfterMs, store, link, log });
+  const replica = new Replica({ id: config.id, ndb: config.ndb, digestLength: config.digestLength, flushAfterMs, store, link, log });
   const http = createHttpClient();
   const antiEntropy = new AntiEntropy({
     id: config.id, peers: config.peers, store, merge: (entries) => replica.mergeStates(entries), http, log,
-    intervalMs: gossips ? config['anti-entropy-interval-ms'] : 0, gossipQuietForMs: () => replica.gossipQuietForMs(),
+    intervalMs: gossips ? config.antiEntropyIntervalMs : 0, gossipQuietForMs: () => replica.gossipQuietForMs(),
   });
   const app = dbApp(replica, antiEntropy, log, () => redis.status === 'ready');
-  const server = await listen(app, config.host, config.hostport, `serverDB ${config.id}`);
+  const server = await listen(app, config.host, config.port, `serverDB ${config.id}`);
   onShutdown(log, () => {
     // Nothing more reaches Redis or the queue: what is not sent is in the stored digest, for the next start.
     replica.stop();
@@ -46,5 +46,5 @@ runMain('serverDB', async () => {
   });
   await replica.start();
   antiEntropy.start();
-  log.info(`listening on ${config.host}:${config.hostport}, redis ${config.servers[0].host}:${config.servers[0].port}, queue ${config.qhost}:${config.qport}, ndb ${config.ndb}`);
+  log.info(`listening on ${config.host}:${config.port}, redis ${config.redis.host}:${config.redis.port}, queue ${config.queueHost}:${config.queuePort}, ndb ${config.ndb}`);
 });

@@ -13,11 +13,11 @@ runMain('serverLB', async () => {
   const config = lbConfig(loadDefaults(), parseOverrides(process.argv[2], 'serverLB'));
   const log = createLogger(`lb${config.id}`, config.logfile);
   const http = createHttpClient();
-  const health = new DbHealth(dbUrls(config['db-host'], config['db-base-port'], config.ndb), http);
-  const app = lbApp({ ndb: config.ndb, dbHost: config['db-host'], dbBasePort: config['db-base-port'], http, log, health });
+  const health = new DbHealth(dbUrls(config.dbHost, config.dbBasePort, config.ndb), http);
+  const app = lbApp({ ndb: config.ndb, dbHost: config.dbHost, dbBasePort: config.dbBasePort, http, log, health });
   const server = await listen(app, config.host, config.port, 'serverLB');
   health.start();
-  log.info(`listening on ${config.host}:${config.port}, ndb ${config.ndb}, DBs from ${config['db-host']}:${config['db-base-port']}`);
+  log.info(`listening on ${config.host}:${config.port}, ndb ${config.ndb}, DBs from ${config.dbHost}:${config.dbBasePort}`);
   onShutdown(log, () => {
     health.stop();
     closeNow(server);

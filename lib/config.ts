@@ -27,31 +27,38 @@ export interface RedisAddress {
   port: number;
 }
 
+/*
+ * The configs below name their fields in camelCase: the original keys
+ * ('digest-length', baseDBport, ...) are read once, here, at the boundary.
+ */
 export interface LBConfig {
   id: number;
   host: string;
   port: number;
   ndb: number;
-  'db-host': string;
-  'db-base-port': number;
+  dbHost: string;
+  dbBasePort: number;
   logfile: string | null;
 }
 
 export interface DBConfig {
   id: number;
   host: string;
-  hostport: number;
-  servers: RedisAddress[];
-  qhost: string;
-  qport: number;
+  /** The original's hostport. */
+  port: number;
+  /** Its Redis: the original's servers[0]. */
+  redis: RedisAddress;
+  queueHost: string;
+  queuePort: number;
   ndb: number;
-  baseDBport: number;
-  'digest-length': number;
+  /** The original's baseDBport. */
+  dbBasePort: number;
+  digestLength: number;
   /** Gossip that no request has moved for this long (a partial digest, an unread inbox) is moved by a timer. */
-  'flush-after-ms': number;
+  flushAfterMs: number;
   /** Anti-entropy round with a random live peer. 0 = off. */
-  'anti-entropy-interval-ms': number;
-  /** Where the other DBs are, for anti-entropy; by default host:baseDBport+i. */
+  antiEntropyIntervalMs: number;
+  /** Where the other DBs are, for anti-entropy; by default host:dbBasePort+i. */
   peers: RedisAddress[];
   logfile: string | null;
 }
@@ -157,8 +164,8 @@ export function lbConfig(defaults: Defaults, overrides: Record<string, unknown> 
     host: (o.host as string | undefined) ?? defaults.host,
     port: (o.port as number | undefined) ?? defaults.lb.port,
     ndb: (o.ndb as number | undefined) ?? defaults.ndb,
-    'db-host': (o['db-host'] as string | undefined) ?? defaults.host,
-    'db-base-port': (o['db-base-port'] as number | undefined) ?? defaults.db['base-port'],
+    dbHost: (o['db-host'] as string | undefined) ?? defaults.host,
+    dbBasePort: (o['db-base-port'] as number | undefined) ?? defaults.db['base-port'],
     logfile: o.logfile === undefined ? null : (o.logfile as string | null),
   };
 }
@@ -184,15 +191,15 @@ export function dbConfig(defaults: Defaults, overrides: Record<string, unknown> 
   return {
     id,
     host,
-    hostport: (o.hostport as number | undefined) ?? baseDBport + id,
-    servers: (o.servers as RedisAddress[] | undefined) ?? [{ host: 'localhost', port: defaults.redis['base-port'] + id }],
-    qhost: (o.qhost as string | undefined) ?? defaults.host,
-    qport: (o.qport as number | undefined) ?? defaults.q.port,
+    port: (o.hostport as number | undefined) ?? baseDBport + id,
+    redis: (o.servers as RedisAddress[] | undefined)?.[0] ?? { host: 'localhost', port: defaults.redis['base-port'] + id },
+    queueHost: (o.qhost as string | undefined) ?? defaults.host,
+    queuePort: (o.qport as number | undefined) ?? defaults.q.port,
     ndb: single ? 1 : ndb,
-    baseDBport,
-    'digest-length': (o['digest-length'] as number | undefined) ?? defaults.db['digest-length'],
-    'flush-after-ms': (o['flush-after-ms'] as number | undefined) ?? defaults.db['flush-after-ms'],
-    'anti-entropy-interval-ms': (o['anti-entropy-interval-ms'] as number | undefined) ?? defaults.db['anti-entropy-interval-ms'],
+    dbBasePort: baseDBport,
+    digestLength: (o['digest-length'] as number | undefined) ?? defaults.db['digest-length'],
+    flushAfterMs: (o['flush-after-ms'] as number | undefined) ?? defaults.db['flush-after-ms'],
+    antiEntropyIntervalMs: (o['anti-entropy-interval-ms'] as number | undefined) ?? defaults.db['anti-entropy-interval-ms'],
     peers: single ? [{ host, port: (o.hostport as number | undefined) ?? baseDBport + id }] : peers,
     logfile: o.logfile === undefined ? null : (o.logfile as string | null),
   };

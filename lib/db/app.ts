@@ -7,7 +7,7 @@ import { BUCKETS } from '../core/antiEntropy';
 import { LIMITS } from '../core/limits';
 import { AntiEntropy } from './antiEntropy';
 import {
-  HttpError, jsonBody, jsonErrors, methodNotAllowed, parseJsonBody, requireAcceptJson, requireJsonContentType, teaFromPath,
+  HttpError, jsonApp, jsonBody, methodNotAllowed, parseJsonBody, requireJsonContentType, teaFromPath,
 } from '../http/common';
 import { Logger } from '../log';
 import { Replica, ReplicaUnavailableError } from './replica';
@@ -66,9 +66,8 @@ export function dbApp(replica: Replica, antiEntropy: AntiEntropy, log: Logger, s
     ctx.body = { merged: await antiEntropy.merge(body.entries) };
   });
 
-  const app = new Koa();
-  app.use(jsonErrors(log));
-  app.use(async (ctx, next) => {
+  // A failure caused by Redis being down, or by this process no longer owning it, is 503: the LB fails over.
+  const unavailableIs503: Koa.Middleware = async (_ctx, next) => {
     try {
       await next();
     } catch (e) {
@@ -76,8 +75,6 @@ export function dbApp(replica: Replica, antiEntropy: AntiEntropy, log: Logger, s
       if (!storeUp() && !(e instanceof HttpError && e.status < 500)) throw new HttpError(503, `${replica.name}: Redis is unavailable`);
       throw e;
     }
-  });
-  app.use(requireAcceptJson);
-  app.use(router.routes());
-  return app;
+  };
+  return jsonApp(log, router, unavailableIs503);
 }

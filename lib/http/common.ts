@@ -3,6 +3,8 @@
  * body parsing with limits, and reading the tea name from the path.
  */
 import type { IncomingMessage } from 'node:http';
+import Koa from 'koa';
+import type Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import { LIMITS } from '../core/limits';
@@ -169,4 +171,17 @@ export function methodNotAllowed(allowed: string[]): Middleware {
   return async (ctx) => {
     throw new HttpError(405, `${ctx.method} is not allowed on ${ctx.path}; use ${allowed.join(', ')}`, { Allow: allowed.join(', ') });
   };
+}
+
+/**
+ * A JSON API as every server here assembles it: errors as JSON, a 406 for
+ * clients that will not take JSON, then `middleware` (if any) and the routes.
+ */
+export function jsonApp(log: Logger, router: Router, ...middleware: Middleware[]): Koa {
+  const app = new Koa();
+  app.use(jsonErrors(log));
+  for (const m of middleware) app.use(m);
+  app.use(requireAcceptJson);
+  app.use(router.routes());
+  return app;
 }

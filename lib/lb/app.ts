@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import { LIMITS } from '../core/limits';
 import { Ring, dbName } from '../core/ring';
 import {
-  HttpError, jsonErrors, methodNotAllowed, readRawBody, requireAcceptJson, requireJsonContentType, teaFromPath,
+  HttpError, jsonApp, methodNotAllowed, readRawBody, requireJsonContentType, teaFromPath,
 } from '../http/common';
 import { Logger } from '../log';
 import { HttpClient } from '../net/httpClient';
@@ -105,9 +105,5 @@ export function lbApp(options: LBOptions): Koa {
     ctx.body = { name: 'lb', pid: process.pid, up: urls.map((_, db) => health.isUp(db)) };
   });
 
-  const app = new Koa();
-  app.use(jsonErrors(log));
-  app.use(requireAcceptJson);
-  app.use(router.routes());
-  return app;
+  return jsonApp(log, router);
 }

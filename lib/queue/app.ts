@@ -9,7 +9,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { LIMITS } from '../core/limits';
-import { HttpError, jsonErrors, methodNotAllowed, ndjsonBody, parseJsonBody, requireAcceptJson, requireJsonContentType } from '../http/common';
+import { HttpError, jsonApp, methodNotAllowed, ndjsonBody, parseJsonBody, requireJsonContentType } from '../http/common';
 import { Logger } from '../log';
 import { Hub } from './hub';
 
@@ -80,9 +80,5 @@ export function queueApp(hub: Hub, log: Logger): Koa {
   });
   router.all('/clear', methodNotAllowed(['DELETE']));
 
-  const app = new Koa();
-  app.use(jsonErrors(log));
-  app.use(requireAcceptJson);
-  app.use(router.routes());
-  return app;
+  return jsonApp(log, router);
 }

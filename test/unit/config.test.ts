@@ -73,10 +73,10 @@ describe('config', () => {
     it('DB: id 0 on port 3000, Redis localhost:6379, ndb 1', () => {
       const c = dbConfig(defaults, null);
       expect(c.id).to.equal(0);
-      expect(c.hostport).to.equal(3000);
-      expect(c.servers).to.deep.equal([{ host: 'localhost', port: 6379 }]);
+      expect(c.port).to.equal(3000);
+      expect(c.redis).to.deep.equal({ host: 'localhost', port: 6379 });
       expect(c.ndb).to.equal(1);
-      expect(c.qport).to.equal(6000);
+      expect(c.queuePort).to.equal(6000);
       expect(c.logfile).to.equal(null);
       expect(c.host).to.equal('127.0.0.1');
     });
@@ -85,7 +85,7 @@ describe('config', () => {
       const c = lbConfig(defaults, null);
       expect(c.port).to.equal(2500);
       expect(c.ndb).to.equal(1);
-      expect(c['db-base-port']).to.equal(3000);
+      expect(c.dbBasePort).to.equal(3000);
       expect(c.host).to.equal('127.0.0.1');
     });
 
@@ -96,10 +96,10 @@ describe('config', () => {
     });
   });
 
-  describe("SPEC.md's example arguments", () => {
+  describe("the contract's example arguments", () => {
     it('LB {"id":0, "port":2500, "ndb":4, "db-base-port":3000, "logfile":...}', () => {
       const c = lbConfig(defaults, parseOverrides('{"id":0, "port":2500, "ndb":4, "db-base-port":3000, "logfile":"var/log/serverLB0.log"}', 'LB'));
-      expect(c).to.deep.include({ id: 0, port: 2500, ndb: 4, 'db-base-port': 3000, logfile: 'var/log/serverLB0.log' });
+      expect(c).to.deep.include({ id: 0, port: 2500, ndb: 4, dbBasePort: 3000, logfile: 'var/log/serverLB0.log' });
     });
 
     it('DB {"id":2, "servers":[...5557], "hostport":3002, ...}', () => {
@@ -111,9 +111,9 @@ describe('config', () => {
         ),
       );
       expect(c).to.deep.include({
-        id: 2, hostport: 3002, qport: 6000, ndb: 4, baseDBport: 3000, 'digest-length': 2, logfile: 'var/log/serverDB2.log',
+        id: 2, port: 3002, queuePort: 6000, ndb: 4, dbBasePort: 3000, digestLength: 2, logfile: 'var/log/serverDB2.log',
       });
-      expect(c.servers).to.deep.equal([{ host: 'localhost', port: 5557 }]);
+      expect(c.redis).to.deep.equal({ host: 'localhost', port: 5557 });
     });
 
     it('Q {"id":0, "port":6000, "nq":1, "ndb":4}', () => {
@@ -125,25 +125,25 @@ describe('config', () => {
   describe('per-id defaults', () => {
     it('DB {"id":2} listens on 3002, uses Redis 5557 (base 5555 + 2) and ndb from config.json', () => {
       const c = dbConfig(defaults, { id: 2 });
-      expect(c.hostport).to.equal(3002);
-      expect(c.servers).to.deep.equal([{ host: 'localhost', port: 5557 }]);
+      expect(c.port).to.equal(3002);
+      expect(c.redis).to.deep.equal({ host: 'localhost', port: 5557 });
       expect(c.ndb).to.equal(4);
-      expect(c['digest-length']).to.equal(defaults.db['digest-length']);
+      expect(c.digestLength).to.equal(defaults.db['digest-length']);
     });
 
     it('DB hostport follows baseDBport when only that is given', () => {
-      expect(dbConfig(defaults, { id: 1, baseDBport: 4000 }).hostport).to.equal(4001);
+      expect(dbConfig(defaults, { id: 1, baseDBport: 4000 }).port).to.equal(4001);
     });
 
     it('DB {} is DB 0 of a full ring, not single-instance mode', () => {
       const c = dbConfig(defaults, {});
       expect(c.ndb).to.equal(4);
-      expect(c.servers).to.deep.equal([{ host: 'localhost', port: 5555 }]);
+      expect(c.redis).to.deep.equal({ host: 'localhost', port: 5555 });
     });
 
     it('a different Redis base port in config.json moves the default Redis of each DB', () => {
       const d: Defaults = { ...defaults, redis: { ...defaults.redis, 'base-port': 7000 } };
-      expect(dbConfig(d, { id: 3 }).servers).to.deep.equal([{ host: 'localhost', port: 7003 }]);
+      expect(dbConfig(d, { id: 3 }).redis).to.deep.equal({ host: 'localhost', port: 7003 });
     });
   });
 
@@ -187,7 +187,7 @@ describe('config', () => {
     });
 
     it('DB: an id not below ndb is accepted (the original harness starts ids 0..3 with ndb 1; such a DB serves alone)', () => {
-      expect(dbConfig(defaults, { id: 3, ndb: 1 })).to.deep.include({ id: 3, ndb: 1, hostport: 3003 });
+      expect(dbConfig(defaults, { id: 3, ndb: 1 })).to.deep.include({ id: 3, ndb: 1, port: 3003 });
       expect(dbConfig(defaults, { id: 4 }).id).to.equal(4);
     });
 
