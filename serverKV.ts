@@ -1,5 +1,5 @@
 /**
- * One key-value node (KV-SPEC.md): `VIEW=... IP_PORT=... node dist/serverKV.js`
+ * One key-value node (docs/kv.md): `VIEW=... IP_PORT=... node dist/serverKV.js`
  * for seed 000's door, `VIEW=... SOCKET_ADDRESS=...` for seed 003's. It
  * listens at once on its own address (view and status answer right away) and
  * serves keys once it has caught up from its peers.

@@ -48,7 +48,7 @@ export const scaleTea = (k: number) => `scale-${k}`;
 
 /**
  * Write teas scaleTea(from) .. scaleTea(to - 1) straight into Redis, in the
- * layout of SPEC.md (hash /rating/<tea>: rating, choices, clocks), on every
+ * the contract's layout (hash /rating/<tea>: rating, choices, clocks), on every
  * Redis that holds them. One version each, clock {"bench": 0}, so that the
  * benchmark's writes ({"bench": n}, n > 0) supersede it.
  */

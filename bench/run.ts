@@ -59,7 +59,7 @@ function newResults(opts: Options, root: string, started: Date): Results {
       `Latency, throughput and replication phases: both systems run at once, and each phase alternates between them in ${PHASE_SLICES} slices per system (A B B A ...), so both meet the same drift in the machine's load; a system's slices are merged. The scale phase runs one system at a time. Same in-process load generator for both: node:http, keep-alive agent, closed loop.`,
       'Sustained PUT (store): ok / (measured seconds + the replication catch-up after a slice, on average), as if the slices were one load followed by one catch-up.',
       `Latency and throughput phases use ${MAIN_TEAS} teas, each written once through the LB during the warm-up; every PUT carries a fresh clock {"bench": n}.`,
-      'Scale phase: teas are written straight into Redis in the layout of SPEC.md (hash /rating/<tea>: rating, choices, clocks) with pipelines, ' +
+      'Scale phase: teas are written straight into Redis in the contract\'s layout (hash /rating/<tea>: rating, choices, clocks) with pipelines, ' +
         'on every Redis for the store (every DB holds every tea) and on the owner\'s Redis for the baseline; then PUTs and strong GETs of random loaded teas go through the LB.',
       'Redis per tea = (sum of used_memory after the phase - after FLUSHALL) / teas; the store keeps ndb copies of each tea, the baseline one.',
       `The baseline LB uses the "${opts.httpClient}" client of lib/net/httpClient.ts; the store's servers use the product's default, "${DEFAULT_HTTP_CLIENT}".`,

@@ -1,7 +1,7 @@
 /**
  * Starting and stopping the two systems the benchmark measures, each on a
  * port block of its own (tools/ports.ts: store 10100-10199, baseline
- * 10200-10299), apart from SPEC.md's defaults, the tests', the fault
+ * 10200-10299), apart from the contract's defaults, the tests', the fault
  * suite's and each other's, and below Linux's ephemeral range:
  *
  *             LB      DB i          Redis i       Q (and its Redis)

@@ -1,5 +1,5 @@
 /**
- * The scenario runner of SPEC.md: starts Redis and the queue once, and before
+ * The scenario runner (docs/protocol.md, "Orchestration"): starts Redis and the queue once, and before
  * each scenario flushes every Redis, restarts the DBs and the LB with that
  * scenario's settings, and clears the queue. Prints every check and ends
  * with `N passed, N failed`; exits non-zero when anything failed.
@@ -45,7 +45,7 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  // SPEC.md's ports, but data and logs of its own: a test run must not wipe what npm start keeps in var/db.
+  // the contract's ports, but data and logs of its own: a test run must not wipe what npm start keeps in var/db.
   const root = projectRoot();
   const cluster = new Cluster({
     ...layoutFrom(defaults, root, argv.ndb),

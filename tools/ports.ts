@@ -1,6 +1,6 @@
 /**
  * The one table of ports for everything that starts servers besides `npm
- * start` and the scenario runner (which use SPEC.md's defaults): the
+ * start` and the scenario runner (which use the contract's defaults): the
  * integration test files, the fault suite and the benchmark's systems. Each
  * user gets a block of 100 ports of its own:
  *
@@ -16,7 +16,7 @@
  *   n = 3        the HTTP client benchmark's server 10300
  *   n = 10 + 20 s + f   integration test file f (TEST_FILES) in slot s (s < 3): 11000-16999
  *
- * So no two users share a port, none is one of SPEC.md's defaults (LB 2500,
+ * So no two users share a port, none is one of the contract's defaults (LB 2500,
  * DBs 3000+, Redis 5555+, Q 6000, Q's Redis 6001), and all stay below
  * Linux's ephemeral range (32768 and up), where any outgoing connection may
  * hold a port. A test file that finds its block busy (another run of the
@@ -99,7 +99,7 @@ export function testPorts(file: number, slot: number): PortBlock {
 /**
  * `layout` (config.json's, with its settings) on the block's ports instead.
  * Throws for a Layout port this table does not know: left alone, it would
- * be one of SPEC.md's defaults.
+ * be one of the contract's defaults.
  */
 export function onPorts<L extends Layout>(layout: L, ports: PortBlock): L {
   const { lbPort, qPort, qRedisPort, dbBasePort, redisBasePort } = ports;

@@ -1,13 +1,13 @@
 /**
- * The merge rule of SPEC.md: a tea's value is a set of (choice, clock) pairs
+ * The merge rule of the contract (docs/protocol.md, "The merge rule"): a tea's value is a set of (choice, clock) pairs
  * whose clocks are pairwise concurrent, plus, once the tea has been deleted, a
  * tombstone clock that every surviving or future pair must not be <= to.
  *
- * One decision beyond SPEC.md: two pairs with *equal* clocks but different
- * choices can only come from a client that reused a clock. SPEC.md says the
+ * One decision beyond the contract (docs/decisions.md): two pairs with *equal* clocks but different
+ * choices can only come from a client that reused a clock. The contract says the
  * later one is stale, but then two replicas that saw them in opposite orders
  * would never agree. So among equal clocks the larger choice wins; for every
- * other input the rule is exactly SPEC.md's. With that tie-break the merge is
+ * other input the rule is exactly the contract's. With that tie-break the merge is
  * a join on a semilattice: idempotent, commutative and associative.
  */
 import { Clock, canonicalKey, compare, join, leq } from './clock';
@@ -18,7 +18,7 @@ export interface Version {
 }
 
 export interface TeaState {
-  /** Pairwise concurrent versions, in the order SPEC.md's worked example shows. */
+  /** Pairwise concurrent versions, in the order the contract's worked example shows. */
   readonly versions: readonly Version[];
   /** Join of the clocks of everything deleted so far, or null if never deleted. */
   readonly tombstone: Clock | null;
@@ -47,7 +47,7 @@ export function holds(state: TeaState): boolean {
  *
  * The new version takes the place of the first version it supersedes and the
  * other superseded ones are dropped; with none superseded it is appended.
- * That is the order SPEC.md's worked example prints.
+ * That is the order the contract's worked example prints.
  */
 export function mergeVersion(state: TeaState, incoming: Version): TeaState {
   if (isBuriedBy(incoming, state.tombstone)) return state;

@@ -1,5 +1,5 @@
 /**
- * The JSON shapes of SPEC.md, validated. Everything that crosses a process
+ * The JSON shapes of the contract (docs/protocol.md), validated. Everything that crosses a process
  * boundary (a client's PUT body, a gossip message read from the queue, a
  * value read back from Redis) comes through here, so no malformed or hostile
  * value reaches the merge.
@@ -85,7 +85,7 @@ export function viewOf(state: TeaState): RatingView {
 }
 
 /**
- * A gossip message: SPEC.md's `{"primary", "key", "rating", "choices",
+ * A gossip message: the contract's `{"primary", "key", "rating", "choices",
  * "clocks"}`, plus `tombstone` when the tea has been deleted, so deletions
  * travel the ring the same way writes do.
  */

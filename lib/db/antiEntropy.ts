@@ -130,7 +130,7 @@ export class AntiEntropy {
    * Compare with one peer and exchange the buckets that differ now and also
    * differed at the previous comparison (with any peer). A fresh write differs
    * for a moment everywhere but at its primary; gossip is what carries it (and
-   * what makes a weak read right after a write stale, as SPEC.md expects).
+   * what makes a weak read right after a write stale, as the contract expects).
    * Anti-entropy steps in for what gossip has not delivered a round later.
    * `immediate` repairs every differing bucket at once (tests, start-up).
    */

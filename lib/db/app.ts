@@ -1,4 +1,4 @@
-/** The DB's HTTP API (SPEC.md): `/rating/<tea>` over a Replica. */
+/** The DB's HTTP API (docs/protocol.md): `/rating/<tea>` over a Replica. */
 import Koa from 'koa';
 import Router from '@koa/router';
 

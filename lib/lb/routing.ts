@@ -1,4 +1,4 @@
-/** Where the LB sends a request (SPEC.md "Sharding"). Pure. */
+/** Where the LB sends a request (docs/protocol.md, "Sharding"). Pure. */
 import { Ring } from '../core/ring';
 
 export type Consistency = 'strong' | 'weak';

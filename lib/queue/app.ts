@@ -1,5 +1,5 @@
 /**
- * The queue service's HTTP API, over the hub (hub.ts). SPEC's part: PUT
+ * The queue service's HTTP API, over the hub (hub.ts). the contract's part: PUT
  * /q/<channel> appends a message, GET /q/<channel> removes the oldest one
  * no subscriber holds ({} when there is none), DELETE /clear empties
  * everything. Beside it: a batch put (NDJSON, one message per line, kept as

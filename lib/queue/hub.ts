@@ -21,7 +21,7 @@
  * put was answered is in two memories (the hub's and the subscriber's) or in
  * the journal: any one process may crash without losing it.
  *
- * SPEC's own API sits on top: put one message, take the oldest message not
+ * the contract's own API sits on top: put one message, take the oldest message not
  * handed to a subscriber, clear everything.
  */
 import { Journal, JournaledChunk } from './journal';
@@ -295,7 +295,7 @@ export class Hub {
     await Promise.all(work);
   }
 
-  /** SPEC's GET /q/<channel>: remove and return the oldest message no subscriber holds. */
+  /** the contract's GET /q/<channel>: remove and return the oldest message no subscriber holds. */
   async take(name: string): Promise<string | null> {
     const channel = this.channels.get(name);
     if (channel === undefined || channel.delivered >= channel.chunks.length) return null;
@@ -319,7 +319,7 @@ export class Hub {
   }
 
   /**
-   * SPEC's DELETE /clear: every channel emptied; the messages each held, by
+   * the contract's DELETE /clear: every channel emptied; the messages each held, by
    * channel (those that held none left out). Every link is closed too, so a
    * put already on its way from a DB being stopped cannot land after the
    * clear (a harness clears the queue between two runs): DBs that live on

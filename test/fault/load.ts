@@ -198,7 +198,7 @@ function errorKind(e: Error & { code?: string }): string {
 }
 
 /**
- * Strong reads through the LB beside the writers (SPEC.md: no consistency
+ * Strong reads through the LB beside the writers (the contract: no consistency
  * parameter reads the primary): closed loops that count a read answered when
  * it is HTTP 200 with {"rating", "choices", "clocks"}. For availability only.
  */

@@ -13,7 +13,7 @@
  *
  *   node dist/test/fault/run.js [--writers 8] [--readers 2] [--pause-ms 5] [--phases a,b,c,d,e,f,g]
  *
- * Ports: the block tools/ports.ts gives the fault suite, clear of SPEC.md's
+ * Ports: the block tools/ports.ts gives the fault suite, clear of the contract's
  * defaults, the integration tests', the benchmark's, and below Linux's
  * ephemeral range: LB 10000, DB i 10020+i, Redis i 10040+i, Q 10001, Q's
  * Redis 10002. DB 2 really listens on 10060 behind a proxy on 10022, reaches

@@ -1,5 +1,5 @@
 /**
- * A DB's HTTP API (SPEC.md), sent to a DB directly, against a real cluster
+ * A DB's HTTP API (docs/protocol.md), sent to a DB directly, against a real cluster
  * (Redis, Q, 3 DBs and the LB, each a process from dist/): every error at
  * the DB, and that after all of it the servers are alive and have lost
  * nothing.

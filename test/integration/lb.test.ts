@@ -1,5 +1,5 @@
 /**
- * The LB's HTTP API (SPEC.md) against a real cluster (Redis, Q, 3 DBs and
+ * The LB's HTTP API (docs/protocol.md) against a real cluster (Redis, Q, 3 DBs and
  * the LB, each a process from dist/): the happy path, every error at the
  * LB, its consistency parameter, and that after all of it the servers are
  * alive and have lost nothing.
@@ -110,7 +110,7 @@ describe('integration: the LB\'s HTTP API on a real cluster (Redis, Q, 3 DBs, LB
       expect(JSON.parse((await fx.redis[other].hgetall('/rating/rooibos')).choices)).to.deep.equal([6]);
     });
 
-    it('weak reads answer 200 with the SPEC shape', async function () {
+    it("weak reads answer 200 with the contract's shape", async function () {
       for (let k = 0; k < 5; k++) {
         const view = await getOk(fx.lb, 'assam', 'weak');
         expect(Object.keys(view).sort()).to.deep.equal(['choices', 'clocks', 'rating']);

@@ -222,7 +222,7 @@ describe('integration: the gossip link (SocketLink <-> serverQ)', function () {
       expect(after).to.deep.equal({ held: 0, delivered: 0, subscribed: true });
     });
 
-    it("a put to a channel nobody consumes resolves within 100 ms, and SPEC's GET /q/<channel> then serves it", async function () {
+    it("a put to a channel nobody consumes resolves within 100 ms, and the contract's GET /q/<channel> then serves it", async function () {
       const db = await openDb('lonely-in', 'lonely-out');
       const start = Date.now();
       await db.link.put(['{"tea":"茶","rating":5}', m(2)]);

@@ -1,6 +1,6 @@
 /**
- * The queue service's HTTP API (SPEC.md) on a serverQ of this file's own, so
- * that DELETE /clear counts are exact: with channels in memory (SPEC's Q
+ * The queue service's HTTP API (docs/protocol.md) on a serverQ of this file's own, so
+ * that DELETE /clear counts are exact: with channels in memory (the contract's Q
  * arguments), and with channels in a Redis (the "redis" key the cluster's
  * queue is started with). The routes only the DBs use: queueBatch.test.ts and
  * queueLease.test.ts.

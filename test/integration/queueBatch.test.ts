@@ -1,5 +1,5 @@
 /**
- * The queue service's batch route, beside SPEC's:
+ * The queue service's batch route, beside the contract's:
  * a batch put as NDJSON (one chunk); on a serverQ of this file's own, with
  * channels in memory and in a Redis. Each test starts from an empty queue.
  */

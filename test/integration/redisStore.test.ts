@@ -1,5 +1,5 @@
 /**
- * RedisTeaStore (lib/db/redisStore.ts) against a real redis-server: SPEC's
+ * RedisTeaStore (lib/db/redisStore.ts) against a real redis-server: the contract's
  * layout and worked example through commit(), claiming and the owner fence,
  * the digest list, deletes and tombstones, what the store remembers of its
  * own writes, values it cannot use, the in-memory anti-entropy index, and
@@ -121,7 +121,7 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
     }
   });
 
-  it('stores a tea as the SPEC hash /rating/<tea> with fields rating, choices, clocks (JSON), and nothing else under /rating/', async function () {
+  it("stores a tea as the contract's hash /rating/<tea> with fields rating, choices, clocks (JSON), and nothing else under /rating/", async function () {
     const store = await owningStore();
     await commitOne(store, write('zoo', 10, { c4: 100 }));
     await commitOne(store, write('zoo', 2, { c5: 6 }));
@@ -137,7 +137,7 @@ describe('integration: RedisTeaStore on a real redis-server', function () {
     expect(await store.load('never-written')).to.equal(EMPTY);
   });
 
-  it("replays SPEC's worked example through commit steps, and leaves its final state in Redis", async function () {
+  it("replays the contract's worked example through commit steps, and leaves its final state in Redis", async function () {
     const store = await owningStore();
     const steps: [Record<string, number>, number, number, number[]][] = [
       [{ c4: 100 }, 10, 10, [10]],

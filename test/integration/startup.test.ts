@@ -1,8 +1,8 @@
 /**
  * Starting the three servers as the original harness did: `node
- * dist/serverX.js '<json>'` with SPEC.md's keys; clear, quick failures for a
+ * dist/serverX.js '<json>'` with the contract's keys; clear, quick failures for a
  * wrong-typed key, a busy port and a missing Redis; and single-instance mode
- * (no argument) on SPEC.md's default ports.
+ * (no argument) on the contract's default ports.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -95,7 +95,7 @@ describe('integration: starting the servers from the command line', function () 
     await stopTracked(redis);
   });
 
-  describe('with the SPEC-style JSON argument', function () {
+  describe("with the original harness's JSON argument", function () {
     it('Q, DB and LB start with exactly the keys the original harness passed, and serve a write end to end', async function () {
       const { qPort, dbBasePort: dbPort, lbPort } = layout;
       const dbLog = join(layout.logDir, 'serverDB0.log');
@@ -137,7 +137,7 @@ describe('integration: starting the servers from the command line', function () 
   });
 
   describe('a wrong-typed key exits non-zero at once, naming the key', function () {
-    // Every config also names spare ports, so a check that failed to fire could never start a server on SPEC's defaults.
+    // Every config also names spare ports, so a check that failed to fire could never start a server on the contract's defaults.
     const safe = () => ({
       db: { id: 0, ndb: 1, hostport: layout.spare(10), servers: [{ host: 'localhost', port: redisPort }], qport: layout.spare(11), baseDBport: layout.spare(10) },
       lb: { id: 0, ndb: 1, port: layout.spare(12), 'db-base-port': layout.spare(10) },

@@ -6,7 +6,7 @@ import type { RawResponse } from './http';
 
 export const EMPTY_VIEW = { rating: 0, choices: [], clocks: [] };
 
-/** An error answer as SPEC.md wants it: this status, a JSON body that is exactly {"error": "<non-empty>"}. */
+/** An error answer as the contract wants it: this status, a JSON body that is exactly {"error": "<non-empty>"}. */
 export function expectError(res: RawResponse, status: number, mentions?: RegExp): string {
   expect(res.status, `status (body ${res.text})`).to.equal(status);
   expect(res.headers['content-type'], 'content-type of an error').to.match(/^application\/json/);

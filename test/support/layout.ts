@@ -2,7 +2,7 @@
  * Cluster layouts for the integration tests, on the ports tools/ports.ts
  * gives each test file: a block of its own (PORT_BLOCKS), so that files can
  * run one after another or at the same time without colliding, and never on
- * SPEC.md's defaults, which `npm start` and the scenario runner use.
+ * the contract's defaults, which `npm start` and the scenario runner use.
  *
  * When another run of this suite (another session, a CI job on the same
  * machine) already holds a file's block, claimTestLayout moves to the same

@@ -1,6 +1,6 @@
 /**
  * A serverQ of a test file's own, apart from any cluster (so that DELETE
- * /clear counts are exact): with channels in memory (SPEC's Q arguments), or
+ * /clear counts are exact): with channels in memory (the contract's Q arguments), or
  * in a Redis of its own (the "redis" key the cluster's queue is started
  * with); and the requests the queue tests send it.
  */
@@ -67,11 +67,11 @@ export function useOwnQueue(file: { layout: TestLayout }, backing: Backing): Own
   return own;
 }
 
-// The routes beside SPEC's: a batch put as NDJSON (one chunk) and the channels' counts. Each test starts
+// The routes beside the contract's: a batch put as NDJSON (one chunk) and the channels' counts. Each test starts
 // from an empty queue. (The DBs themselves use the gossip link: test/integration/link.test.ts.)
-/** The describe of the routes beside SPEC's, on `own`'s queue: `tests` adds its tests. */
+/** The describe of the routes beside the contract's, on `own`'s queue: `tests` adds its tests. */
 export function describeInternalRoutes(own: OwnQueue, tests: (api: QueueApi) => void): void {
-  describe('routes beside SPEC\'s: POST batch, GET stats', function () {
+  describe('routes beside the contract\'s: POST batch, GET stats', function () {
     const api = new QueueApi(() => own.port);
     const { clear } = api;
 

@@ -1,5 +1,5 @@
 /**
- * Every error of SPEC.md's /rating/<tea> API, the same at the LB and at a DB
+ * Every error of the contract's /rating/<tea> API, the same at the LB and at a DB
  * directly: one describe, run by lb.test.ts and db.test.ts against their own
  * cluster.
  */

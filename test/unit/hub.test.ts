@@ -1,7 +1,7 @@
 /**
  * The queue's hub (lib/queue/hub.ts) with fake subscribers and a recording
  * journal: push delivery, when a put is answered, what reaches the journal
- * and when, redelivery to the next subscriber, the window, SPEC's take and
+ * and when, redelivery to the next subscriber, the window, the contract's take and
  * clear, sweeping, a failing journal, start-up from the journal, stats.
  */
 import { expect } from 'chai';
@@ -410,7 +410,7 @@ describe('queue/hub', () => {
     });
   });
 
-  describe("take (SPEC's GET /q/<channel>)", () => {
+  describe("take (the contract's GET /q/<channel>)", () => {
     it('returns the oldest message, splitting a chunk, then null when empty', async () => {
       await hub.put('c', ms(1, 2, 3));
       await hub.put('c', ms(4));
@@ -461,7 +461,7 @@ describe('queue/hub', () => {
     });
   });
 
-  describe("clear (SPEC's DELETE /clear)", () => {
+  describe("clear (the contract's DELETE /clear)", () => {
     it('counts what each channel held, empties them all and the journal, answers waiting puts', async () => {
       const sub = subscriber();
       hub.subscribe('a', sub);

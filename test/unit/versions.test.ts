@@ -30,7 +30,7 @@ function expectNothingBuried(state: TeaState): void {
 }
 
 describe('core/versions', () => {
-  describe("SPEC.md's worked example, step by step", () => {
+  describe("the contract's worked example, step by step", () => {
     const steps: [string, number, number, number[] | 'stale'][] = [
       ['{"c4":100}', 10, 10, [10]],
       ['{"c5":6}', 2, 6, [10, 2]],
@@ -43,7 +43,7 @@ describe('core/versions', () => {
       ['{"c4":102,"c5":21,"c23":40}', 18, 18, [18]],
     ];
 
-    it('gives the rating and the exact choices order of SPEC.md after each write', () => {
+    it("gives the rating and the exact choices order of the contract's example after each write", () => {
       let state: TeaState = EMPTY;
       for (const [clock, choice, expectedRating, expectedChoices] of steps) {
         const before = state;

@@ -199,7 +199,7 @@ describe('core/wire', () => {
   });
 
   describe('tupleOf and stateOfTuple', () => {
-    it('tupleOf has SPEC.md fields and a tombstone only when deleted', () => {
+    it("tupleOf has the contract's fields and a tombstone only when deleted", () => {
       const live = mergeVersion(mergeVersion(EMPTY, { choice: 10, clock: fromJson('{"c4":100}') }), { choice: 2, clock: fromJson('{"c5":6}') });
       const t = tupleOf('db2', 'zoo', live);
       expect(JSON.parse(JSON.stringify(t))).to.deep.equal({

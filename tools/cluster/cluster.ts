@@ -1,6 +1,6 @@
 /**
  * A whole cluster on this machine: ndb Redis servers, the queue, ndb DBs and
- * the LB, with the ports of SPEC.md by default.
+ * the LB, on the contract's ports by default (docs/protocol.md).
  */
 import { join, resolve } from 'node:path';
 import { Defaults } from '../../lib/config';
@@ -232,7 +232,7 @@ export class Cluster {
   }
 }
 
-/** The layout config.json describes: SPEC.md's ports, var/log and var/db under the project root. */
+/** The layout config.json describes: the contract's ports, var/log and var/db under the project root. */
 export function layoutFrom(defaults: Defaults, root: string, ndb = defaults.ndb): Layout {
   return {
     host: defaults.host,
