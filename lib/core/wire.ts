@@ -137,3 +137,38 @@ export function checkTeaName(name: string): string | null {
   if (utf8Length(name) > LIMITS.teaNameBytes) return `tea name is longer than ${LIMITS.teaNameBytes} bytes`;
   return null;
 }
+
+/** A tea's state as stored and sent: its JSON parts, '' for what it does not have. */
+export interface StoredForm {
+  rating: string;
+  choices: string;
+  clocks: string;
+  tombstone: string;
+}
+
+/** Computed once per state (states are immutable): a write stores it and sends it in its tuple. */
+const storedForms = new WeakMap<TeaState, StoredForm>();
+
+export function storedFormOf(state: TeaState): StoredForm {
+  const known = storedForms.get(state);
+  if (known !== undefined) return known;
+  const tombstone = state.tombstone ? JSON.stringify(state.tombstone) : '';
+  const form: StoredForm =
+    state.versions.length === 0
+      ? { rating: '', choices: '', clocks: '', tombstone }
+      : {
+          rating: JSON.stringify(rating(state)),
+          choices: JSON.stringify(state.versions.map((v) => v.choice)),
+          clocks: JSON.stringify(state.versions.map((v) => v.clock)),
+          tombstone,
+        };
+  storedForms.set(state, form);
+  return form;
+}
+
+/** The JSON text of tupleOf(primary, key, state), built from the stored form rather than serialised again. */
+export function tupleText(primary: string, key: string, state: TeaState): string {
+  const f = storedFormOf(state);
+  const body = f.clocks === '' ? '"rating":0,"choices":[],"clocks":[]' : `"rating":${f.rating},"choices":${f.choices},"clocks":${f.clocks}`;
+  return `{"primary":${JSON.stringify(primary)},"key":${JSON.stringify(key)},${body}${f.tombstone === '' ? '' : `,"tombstone":${f.tombstone}`}}`;
+}

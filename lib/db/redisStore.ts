@@ -20,8 +20,8 @@ import Redis, { RedisOptions, ReplyError } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { BucketIndex, Words } from '../core/antiEntropy';
 import { Clock } from '../core/clock';
-import { EMPTY, TeaState, rating } from '../core/versions';
-import { parseClock, parseVersions } from '../core/wire';
+import { EMPTY, TeaState } from '../core/versions';
+import { StoredForm, parseClock, parseVersions, storedFormOf } from '../core/wire';
 import {
   ClaimMode, CommitGroup, CommitResult, CorruptValueError, DEFAULT_RECENT_MS, FencedError, IndexedEntry, StepResult, TeaStore, planCommit,
 } from './store';
@@ -106,11 +106,7 @@ type ScriptedRedis = Redis & {
 };
 
 /** What a tea's hash fields and tombstone hold, as text ('' = absent). */
-interface Stored {
-  choices: string;
-  clocks: string;
-  tombstone: string;
-}
+type Stored = Pick<StoredForm, 'choices' | 'clocks' | 'tombstone'>;
 
 /** A failure that belongs to one tea's stored value (corrupt, or a key of the wrong type), not to Redis as a whole. */
 function isTeaValueError(e: unknown): boolean {
@@ -143,16 +139,7 @@ function decode(tea: string, stored: Stored): TeaState {
   return { versions, tombstone };
 }
 
-function encode(state: TeaState): Stored & { rating: string } {
-  const tombstone = state.tombstone ? JSON.stringify(state.tombstone) : '';
-  if (state.versions.length === 0) return { rating: '', choices: '', clocks: '', tombstone };
-  return {
-    rating: JSON.stringify(rating(state)),
-    choices: JSON.stringify(state.versions.map((v) => v.choice)),
-    clocks: JSON.stringify(state.versions.map((v) => v.clock)),
-    tombstone,
-  };
-}
+const encode = storedFormOf;
 
 const SCAN_PATTERNS = [['/rating/*', '/rating/'], ['tombstone:*', 'tombstone:']] as const;
 

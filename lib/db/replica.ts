@@ -20,7 +20,7 @@
 import { Chunk, GossipState } from '../core/gossip';
 import { dbName } from '../core/ring';
 import { TeaState, Version, deleteAll, holds, mergeState, mergeVersion } from '../core/versions';
-import { GossipTuple, checkTeaName, parseTuple, stateOfTuple, tupleOf } from '../core/wire';
+import { GossipTuple, checkTeaName, parseTuple, stateOfTuple, tupleText } from '../core/wire';
 import { Logger } from '../log';
 import { GossipLink } from '../queue/link';
 import { CommitStep, FencedError, StepResult, TeaStore } from './store';
@@ -115,6 +115,8 @@ export class Replica {
   private timerAt = Infinity;
   /** When the inbox last held gossip; null if never. */
   private lastGossipAt: number | null = null;
+  /** Counts since start, for /health: how the work is being batched. */
+  private readonly counts = { groups: 0, steps: 0, sends: 0, tuplesSent: 0, chunksApplied: 0 };
 
   constructor(options: ReplicaOptions) {
     this.name = dbName(options.id);
@@ -186,7 +188,7 @@ export class Replica {
   }
 
   private tupleText(tea: string, state: TeaState): string | null {
-    return this.gossips ? JSON.stringify(tupleOf(this.name, tea, state)) : null;
+    return this.gossips ? tupleText(this.name, tea, state) : null;
   }
 
   private async submit(step: CommitStep, client: boolean): Promise<{ before: TeaState; after: TeaState }> {
@@ -270,7 +272,11 @@ export class Replica {
     const group: Group = { tookChunks: chunks.length > 0, settled: new Promise<void>((r) => (settle = r)) };
     this.currentGroup = group;
     try {
-      const result = await this.store.commit({ trim, steps: [...ops.map((o) => o.step), ...this.stepsOf(chunks)] });
+      const steps = [...ops.map((o) => o.step), ...this.stepsOf(chunks)];
+      const result = await this.store.commit({ trim, steps });
+      this.counts.groups++;
+      this.counts.steps += steps.length;
+      this.counts.chunksApplied += chunks.length;
       const now = this.now();
       let through = this.state.append(result.appended, now);
       if (flushAll) through = this.state.flushAll();
@@ -403,6 +409,8 @@ export class Replica {
     if (this.link === null || !this.link.connected || this.status !== 'serving') return;
     const send = this.state.nextSend(this.now());
     if (send === null) return;
+    this.counts.sends++;
+    this.counts.tuplesSent += send.tuples.length;
     this.link.put(send.tuples).then(
       () => {
         this.state.sendSucceeded(send.seq, this.now());
@@ -478,8 +486,8 @@ export class Replica {
     return this.lastGossipAt === null ? Infinity : this.now() - this.lastGossipAt;
   }
 
-  get health(): { name: string; pid: number; status: Status; pending: number; inbox: number } {
-    return { name: this.name, pid: process.pid, status: this.status, pending: this.state.pending, inbox: this.state.inboxSize };
+  get health(): { name: string; pid: number; status: Status; pending: number; inbox: number; counts: Replica['counts'] } {
+    return { name: this.name, pid: process.pid, status: this.status, pending: this.state.pending, inbox: this.state.inboxSize, counts: { ...this.counts } };
   }
 
   /** Tuples waiting in the digest. */

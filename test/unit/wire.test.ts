@@ -4,7 +4,7 @@ import { canonicalKey, counter } from '../../lib/core/clock';
 import { LIMITS } from '../../lib/core/limits';
 import { EMPTY, deleteAll, mergeVersion, rating } from '../../lib/core/versions';
 import {
-  GossipTuple, Parsed, checkTeaName, parseClock, parseTuple, parseVersions, parseWrite, stateOfTuple, tupleOf, viewOf,
+  GossipTuple, Parsed, checkTeaName, parseClock, parseTuple, parseVersions, parseWrite, stateOfTuple, storedFormOf, tupleOf, tupleText, viewOf,
 } from '../../lib/core/wire';
 import { canonical, fromJson, stateArb } from './helpers';
 
@@ -279,6 +279,23 @@ describe('core/wire', () => {
 
     it('accepts names with slashes, spaces and percent signs (one decoded path segment)', () => {
       for (const name of ['earl grey', 'a/b', '100%', 'Zoo', '__proto__']) expect(checkTeaName(name), name).to.equal(null);
+    });
+  });
+
+  describe('tupleText', () => {
+    it('is the JSON text of tupleOf for any state, deleted or not, whatever the names', () => {
+      fc.assert(
+        fc.property(stateArb(), fc.string(), fc.string(), (state, primary, key) => {
+          expect(JSON.parse(tupleText(primary, key, state))).to.deep.equal(JSON.parse(JSON.stringify(tupleOf(primary, key, state))));
+        }),
+      );
+    });
+
+    it('builds on the stored form, which is computed once per state', () => {
+      const state = mergeVersion(EMPTY, { choice: 2, clock: fromJson('{"a":1}') });
+      expect(storedFormOf(state)).to.equal(storedFormOf(state));
+      expect(storedFormOf(state)).to.deep.equal({ rating: '2', choices: '[2]', clocks: '[{"a":1}]', tombstone: '' });
+      expect(storedFormOf(deleteAll(state))).to.deep.equal({ rating: '', choices: '', clocks: '', tombstone: '{"a":1}' });
     });
   });
 });
