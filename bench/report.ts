@@ -4,7 +4,10 @@ import type { ClientRow, Results, Row, ScalePoint, Target } from './types';
 
 export const TARGETS = {
   throughputRatio: 0.6,
+  getThroughputRatio: 0.8,
   seqPutP50Ratio: 1.5,
+  cpuPerPutRatio: 2,
+  redisCommandsPerPut: 12,
 };
 
 const ratio = (s: number | null | undefined, b: number | null | undefined): number | null =>
@@ -81,11 +84,10 @@ function throughputRows(r: Results): Row[] {
       const sp = s?.throughput?.[key];
       const bp = b?.throughput?.[key];
       if (!sp && !bp) continue;
+      const want = key === 'get' ? TARGETS.getThroughputRatio : TARGETS.throughputRatio;
+      const got = ratio(sp?.throughput, bp?.throughput);
       rows.push(
-        row(sec, name, 'req/s', 0, sp?.throughput, bp?.throughput, {
-          target: `>= ${TARGETS.throughputRatio}x`,
-          pass: ratio(sp?.throughput, bp?.throughput) !== null && ratio(sp?.throughput, bp?.throughput)! >= TARGETS.throughputRatio,
-        }),
+        row(sec, name, 'req/s', 0, sp?.throughput, bp?.throughput, { target: `>= ${want}x`, pass: got !== null && got >= want }),
         ...(key === 'put' && sp?.sustainedThroughput !== undefined
           ? [
               row(sec, 'PUT sustained, replication included', 'req/s', 0, sp.sustainedThroughput, bp?.throughput, {
@@ -211,7 +213,13 @@ function targetsOf(r: Results): Target[] {
   }
   if (s?.throughput?.get && b?.throughput?.get) {
     const v = tput('get');
-    targets.push({ name: 'GET throughput, store / baseline', value: v, want: `>= ${TARGETS.throughputRatio}`, pass: v !== null && v >= TARGETS.throughputRatio });
+    targets.push({ name: 'GET throughput, store / baseline', value: v, want: `>= ${TARGETS.getThroughputRatio}`, pass: v !== null && v >= TARGETS.getThroughputRatio });
+  }
+  if (s?.throughput?.put && b?.throughput?.put) {
+    const v = ratio(cpuPerReq(s.throughput.put), cpuPerReq(b.throughput.put));
+    targets.push({ name: 'server CPU per PUT at c=32, store / baseline', value: v, want: `<= ${TARGETS.cpuPerPutRatio}`, pass: v !== null && v <= TARGETS.cpuPerPutRatio });
+    const c = s.throughput.put.redisCommandsPerRequest ?? null;
+    targets.push({ name: `Redis commands per PUT at c=32, store (ndb ${r.options.ndb})`, value: c, want: `<= ${TARGETS.redisCommandsPerPut}`, pass: c !== null && c <= TARGETS.redisCommandsPerPut });
   }
   if (s?.latency && b?.latency) {
     const v = ratio(s.latency.put.latencyMs.p50, b.latency.put.latencyMs.p50);
