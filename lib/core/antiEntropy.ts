@@ -3,7 +3,7 @@
  * buckets; each DB keeps, per bucket, the sum (mod 2^32, two independent
  * words) of a digest of every tea it holds there. Two DBs compare the 256
  * sums, and exchange only the teas of buckets that differ. Sums, unlike a
- * Merkle tree, update in O(1) on every write: add the new entry's digest,
+ * Merkle tree, update in O(1) per changed tea: add the new entry's digest,
  * subtract the old one.
  */
 import { canonicalKey } from './clock';
@@ -23,30 +23,11 @@ export function bucketOf(tea: string): number {
   return stableHash(tea, SEED_B) % BUCKETS;
 }
 
-/**
- * Digests already computed, by state (states are immutable). Every write
- * needs the digest of the state it replaces, which was the state written
- * last time: remembering it halves the hashing of a write, which was a
- * tenth of a DB's CPU for applying gossip (measured, profile of a replica).
- */
-const digests = new WeakMap<TeaState, { tea: string; words: Words }>();
-
 /** A digest of one tea's whole state; [0, 0] for a tea never written, so it adds nothing. */
 export function entryDigest(tea: string, state: TeaState): Words {
   if (state.versions.length === 0 && state.tombstone === null) return [0, 0];
-  const known = digests.get(state);
-  if (known !== undefined && known.tea === tea) return known.words;
   const text = `${tea}\n${canonicalVersions(state).join('\n')}\n${state.tombstone ? canonicalKey(state.tombstone) : ''}`;
-  const words: Words = [stableHash(text, SEED_A), stableHash(text, SEED_B)];
-  digests.set(state, { tea, words });
-  return words;
-}
-
-/** What to add to a bucket's sums when a tea goes from `before` to `after`. */
-export function digestDelta(tea: string, before: TeaState, after: TeaState): Words {
-  const b = entryDigest(tea, before);
-  const a = entryDigest(tea, after);
-  return [a[0] - b[0], a[1] - b[1]];
+  return [stableHash(text, SEED_A), stableHash(text, SEED_B)];
 }
 
 export function normalize(n: number): number {
@@ -71,10 +52,17 @@ export function differingBuckets(mine: readonly Words[], theirs: readonly Words[
  * fences out any other), so what it has committed is what Redis holds, and
  * keeping the index here costs no Redis command per write. It is built at
  * start-up by a scan (found) while commits keep it current (changed).
+ *
+ * Digests are computed when the sums are asked for, not on every change: a
+ * tea written many times between two anti-entropy rounds is hashed once.
  */
 export class BucketIndex {
   private sumsByBucket: [number, number][] = [];
   private members: Set<string>[] = [];
+  /** The digest each tea has in the sums. */
+  private counted = new Map<string, Words>();
+  /** Teas changed since the sums were last brought up to date, with their latest state. */
+  private pending = new Map<string, TeaState>();
   /** Tea -> when it last changed, oldest first; entries older than recentMs are dropped as they are passed. */
   private recent = new Map<string, number>();
 
@@ -89,18 +77,15 @@ export class BucketIndex {
   clear(): void {
     this.sumsByBucket = Array.from({ length: BUCKETS }, () => [0, 0]);
     this.members = Array.from({ length: BUCKETS }, () => new Set<string>());
+    this.counted.clear();
+    this.pending.clear();
     this.recent.clear();
   }
 
-  /** A commit took the tea from `before` to `after` at `now`; null for a repair, which is not a recent change. */
-  changed(tea: string, before: TeaState, after: TeaState, now: number | null): void {
-    const b = bucketOf(tea);
-    const sums = this.sumsByBucket[b];
-    const known = this.members[b].has(tea);
-    const [d0, d1] = known ? digestDelta(tea, before, after) : entryDigest(tea, after);
-    sums[0] = normalize(sums[0] + d0);
-    sums[1] = normalize(sums[1] + d1);
-    this.members[b].add(tea);
+  /** A commit left the tea in `state` at `now`; null for a repair, which is not a recent change. */
+  changed(tea: string, state: TeaState, now: number | null): void {
+    this.members[bucketOf(tea)].add(tea);
+    this.pending.set(tea, state);
     if (now === null) return;
     this.recent.delete(tea);
     this.recent.set(tea, now);
@@ -109,19 +94,23 @@ export class BucketIndex {
 
   /** The tea as the start-up scan found it in storage; ignored when a commit has indexed it already. */
   found(tea: string, state: TeaState): void {
-    const b = bucketOf(tea);
-    if (this.members[b].has(tea)) return;
-    const [d0, d1] = entryDigest(tea, state);
-    const sums = this.sumsByBucket[b];
-    sums[0] = normalize(sums[0] + d0);
-    sums[1] = normalize(sums[1] + d1);
-    this.members[b].add(tea);
+    if (this.counted.has(tea) || this.pending.has(tea)) return;
+    this.members[bucketOf(tea)].add(tea);
+    this.pending.set(tea, state);
   }
 
   sums(): Words[] {
+    for (const [tea, state] of this.pending) {
+      const [n0, n1] = entryDigest(tea, state);
+      const [o0, o1] = this.counted.get(tea) ?? [0, 0];
+      const sums = this.sumsByBucket[bucketOf(tea)];
+      sums[0] = normalize(sums[0] + n0 - o0);
+      sums[1] = normalize(sums[1] + n1 - o1);
+      this.counted.set(tea, [n0, n1]);
+    }
+    this.pending.clear();
     return this.sumsByBucket.map(([a, b]) => [a, b] as const);
   }
-
   teasOf(bucket: number): string[] {
     return [...this.members[bucket]];
   }

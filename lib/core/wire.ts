@@ -101,20 +101,32 @@ export function tupleOf(primary: string, key: string, state: TeaState): GossipTu
   return tuple;
 }
 
-export function parseTuple(x: unknown): Parsed<GossipTuple> {
+/** A gossip message as what it carries: its primary, its tea and the state, validated. */
+export interface TupleState {
+  primary: string;
+  key: string;
+  state: TeaState;
+}
+
+/** parseTuple without building the tuple again: what a DB merging gossip needs. */
+export function parseTupleState(x: unknown): Parsed<TupleState> {
   if (!isPlainObject(x)) return fail('gossip message must be an object');
   if (typeof x.primary !== 'string' || x.primary.length === 0) return fail('gossip primary must be a non-empty string');
   if (typeof x.key !== 'string' || x.key.length === 0) return fail('gossip key must be a non-empty string');
   const versions = parseVersions(x.choices, x.clocks);
   if (!versions.ok) return versions;
-  let tombstone: Clock | undefined;
+  let tombstone: Clock | null = null;
   if (x.tombstone !== undefined && x.tombstone !== null) {
     const parsed = parseClock(x.tombstone, 'tombstone');
     if (!parsed.ok) return parsed;
     tombstone = parsed.value;
   }
-  const state: TeaState = { versions: versions.value, tombstone: tombstone ?? null };
-  return ok(tupleOf(x.primary, x.key, state));
+  return ok({ primary: x.primary, key: x.key, state: { versions: versions.value, tombstone } });
+}
+
+export function parseTuple(x: unknown): Parsed<GossipTuple> {
+  const parsed = parseTupleState(x);
+  return parsed.ok ? ok(tupleOf(parsed.value.primary, parsed.value.key, parsed.value.state)) : parsed;
 }
 
 /** The state a tuple carries. */

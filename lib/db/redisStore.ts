@@ -291,7 +291,7 @@ export class RedisTeaStore implements TeaStore {
         continue;
       }
       this.remember(tea, after);
-      if (after !== before) this.index.changed(tea, before, after, repairOnly ? null : now);
+      if (after !== before) this.index.changed(tea, after, repairOnly ? null : now);
     }
     const results: StepResult[] = plan.results.map((r, k) =>
       failedTeas.has(group.steps[k].tea) ? { error: new CorruptValueError(`${ratingKey(group.steps[k].tea)} could not be written (wrong type?)`) } : r,

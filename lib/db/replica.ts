@@ -20,7 +20,7 @@
 import { Chunk, GossipState } from '../core/gossip';
 import { dbName } from '../core/ring';
 import { TeaState, Version, deleteAll, holds, mergeState, mergeVersion } from '../core/versions';
-import { GossipTuple, checkTeaName, parseTuple, stateOfTuple, tupleText } from '../core/wire';
+import { TupleState, checkTeaName, parseTupleState, tupleText } from '../core/wire';
 import { Logger } from '../log';
 import { GossipLink } from '../queue/link';
 import { CommitStep, FencedError, StepResult, TeaStore } from './store';
@@ -378,14 +378,14 @@ export class Replica {
       for (const text of chunk.messages) {
         const tuple = this.parseMessage(text);
         if (tuple === null || tuple.primary === this.name) continue;
-        const incoming = stateOfTuple(tuple);
+        const incoming = tuple.state;
         steps.push({ tea: tuple.key, change: (s) => mergeState(s, incoming), digest: text });
       }
     }
     return steps;
   }
 
-  private parseMessage(text: string): GossipTuple | null {
+  private parseMessage(text: string): TupleState | null {
     let message: unknown;
     try {
       message = JSON.parse(text);
@@ -393,7 +393,7 @@ export class Replica {
       this.log.warn(`dropped a gossip message that is not JSON: ${(e as Error).message}`);
       return null;
     }
-    const parsed = parseTuple(message);
+    const parsed = parseTupleState(message);
     const problem = parsed.ok ? checkTeaName(parsed.value.key) : parsed.error;
     if (problem !== null || !parsed.ok) {
       this.log.warn(`dropped a malformed gossip message: ${problem}`);

@@ -192,7 +192,7 @@ export class MemoryTeaStore implements TeaStore {
     for (const [tea, { before, after, repairOnly }] of plan.teas) {
       if (after === before) continue;
       storage.teas.set(tea, after);
-      this.index.changed(tea, before, after, repairOnly ? null : now);
+      this.index.changed(tea, after, repairOnly ? null : now);
     }
     return { results: plan.results, appended: plan.appended };
   }
