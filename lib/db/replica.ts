@@ -53,6 +53,9 @@ export interface ReplicaOptions {
  */
 const REQUEST_QUEUE_WAIT_MS = 500;
 
+/** Resolves after the I/O callbacks already due have run (setImmediate): a batch then takes in what they bring. */
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** After its Redis was flushed from outside, a DB writes nothing for this long: see reclaimAfterFlush. */
 const FLUSHED_GRACE_MS = 1000;
 
@@ -245,6 +248,8 @@ export class Replica {
     while (this.status === 'serving') {
       if (this.hasGroupWork()) {
         await this.runGroup();
+        // Let the requests and chunks that arrived with the commit's answer join the next group.
+        await yieldToIo();
       } else if (!this.store.indexReady) {
         try {
           await this.store.scanSlice();
@@ -415,7 +420,8 @@ export class Replica {
       () => {
         this.state.sendSucceeded(send.seq, this.now());
         this.releaseSentWaiters();
-        this.pump();
+        // Tuples made due by what arrived with the answer go in the same next send.
+        setImmediate(() => this.pump());
         this.schedule();
       },
       (e: Error) => {
