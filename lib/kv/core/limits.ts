@@ -31,4 +31,6 @@ export const KV_LIMITS = Object.freeze({
   pendingLinks: 10_000,
   /** Members (live or not) one membership may list. */
   members: 1024,
+  /** Shards of one layout (each needs two members). */
+  shards: 512,
 });

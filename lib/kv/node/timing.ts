@@ -14,6 +14,8 @@ export interface Timing {
   startupWaitMs: number;
   /** Timeout of bulk calls (anti-entropy, state transfer, forwarding). */
   peerTimeoutMs: number;
+  /** How long one node's pulls of a shard it joins may take (a reshard moves up to every key). */
+  transferWaitMs: number;
 }
 
 export const DEFAULT_TIMING: Timing = Object.freeze({
@@ -24,4 +26,5 @@ export const DEFAULT_TIMING: Timing = Object.freeze({
   requestWaitMs: 1000,
   startupWaitMs: 3000,
   peerTimeoutMs: 3000,
+  transferWaitMs: 30_000,
 });
