@@ -110,6 +110,11 @@ export class VersionStore {
     return [...this.partitions].filter(([, part]) => part.buckets.some((b) => b.size > 0)).map(([p]) => p);
   }
 
+  /** The digest of a key's version set (equal on two nodes holding the same set), or undefined for a key not held. */
+  digestOf(key: string): readonly [number, number] | undefined {
+    return this.digests.get(key);
+  }
+
   /** True when the key's winner is a value (not missing, not deleted). */
   holdsLive(key: string): boolean {
     return liveWinner(this.get(key)) !== undefined;

@@ -19,6 +19,8 @@ import { PeerRequestError, Timers, Transport } from './transport';
 const PULL_REPLY_BYTES = 8 * 1024 * 1024;
 /** Keys one fetch may ask for. */
 const FETCH_KEYS = 1000;
+/** Key digests one pull may name (about 40 bytes each on the wire, well under the internal body bound). */
+const HAVE_KEYS = 1_000_000;
 
 export interface SyncMode {
   partition: number;
@@ -59,6 +61,20 @@ function numberField(b: Record<string, unknown>, name: string): number {
   return n as number;
 }
 
+/** The puller's key digests (absent: it holds nothing the source may skip). */
+function parseHave(raw: unknown): Map<string, string> {
+  const have = new Map<string, string>();
+  if (raw === undefined) return have;
+  if (!Array.isArray(raw) || raw.length > HAVE_KEYS) throw new PeerRequestError(`have must be a list of at most ${HAVE_KEYS} [key, digest, digest]`);
+  for (const item of raw) {
+    if (!Array.isArray(item) || item.length !== 3 || typeof item[0] !== 'string' || !Number.isSafeInteger(item[1]) || !Number.isSafeInteger(item[2])) {
+      throw new PeerRequestError('have entries are [key, digest, digest]');
+    }
+    have.set(item[0], `${item[1]}.${item[2]}`);
+  }
+  return have;
+}
+
 export class BucketSync {
   private readonly lastDiff = new Map<string, Set<number>>();
   /** Entries received by pulls, for the status page and the benchmark. */
@@ -82,7 +98,8 @@ export class BucketSync {
     const chosen = mode.pull === 'all' ? differing : mode.pull === 'settled' ? differing.filter((b) => before.has(b)) : [];
     let merged = 0;
     for (let todo = chosen; todo.length > 0; ) {
-      const reply = (await this.o.transport.call(peer, 'pull', { ...where, buckets: todo }, remaining())) as { entries?: unknown[]; done?: unknown[] };
+      const have = this.digestsOf(mode.partition, todo);
+      const reply = (await this.o.transport.call(peer, 'pull', { ...where, buckets: todo, have }, remaining())) as { entries?: unknown[]; done?: unknown[] };
       if (!Array.isArray(reply?.entries) || !Array.isArray(reply.done) || reply.done.length === 0) throw new Error(`${peer} sent a bad pull reply`);
       merged += this.mergeEntries(reply.entries);
       this.received += reply.entries.length;
@@ -97,6 +114,22 @@ export class BucketSync {
       }
     }
     return { merged, complete, applied: parsed.value.applied, differing: differing.length };
+  }
+
+  /**
+   * What this node holds in `buckets`, as [key, digest words]: the peer sends
+   * only keys whose set differs, so a bucket that differs because this node
+   * holds more (keys from another source, during a transfer) costs no copies.
+   */
+  private digestsOf(partition: number, buckets: number[]): [string, number, number][] {
+    const out: [string, number, number][] = [];
+    for (const b of buckets) {
+      for (const { key } of this.o.store.bucketEntries(partition, b)) {
+        const d = this.o.store.digestOf(key);
+        if (d && out.length < HAVE_KEYS) out.push([key, d[0], d[1]]);
+      }
+    }
+    return out;
   }
 
   /** Merge entries a peer sent; returns how many keys changed. */
@@ -147,12 +180,15 @@ export class BucketSync {
     if (!Array.isArray(raw) || raw.length > BUCKETS || !raw.every((n) => Number.isInteger(n) && n >= 0 && n < BUCKETS)) {
       throw new PeerRequestError('pull needs a list of bucket numbers');
     }
+    const have = parseHave(b.have);
     const entries: object[] = [];
     const done: number[] = [];
     let bytes = 0;
     for (const bucket of raw as number[]) {
       if (done.length > 0 && bytes >= PULL_REPLY_BYTES) break;
       for (const e of this.o.store.bucketEntries(partition, bucket)) {
+        const d = this.o.store.digestOf(e.key);
+        if (d && have.get(e.key) === `${d[0]}.${d[1]}`) continue;
         entries.push(entryJson(e.key, e.versions));
         bytes += e.key.length + e.versions.reduce((n, v) => n + versionBytes(v), 0);
       }
