@@ -370,10 +370,15 @@ export class KvNode implements PeerHandler {
     }
   }
 
-  /** Forward to the key's replicas: serving ones first, the most recently heard from first (a cut-off one is tried last). */
+  /**
+   * Forward to the key's live replicas: serving ones first, the most recently
+   * heard from first (one just cut off is tried last). None alive: a clear
+   * error at once, not a wait on each unreachable one.
+   */
   private async forward(op: Op, replicas: string[], hops: number): Promise<OpResult> {
     const freshness = (r: string) => (this.detector.isServing(r) ? (this.detector.info(r)?.lastOkMs ?? 0) : -1);
-    const candidates = [...replicas].sort((a, b) => freshness(b) - freshness(a));
+    const candidates = replicas.filter((r) => this.detector.isAlive(r)).sort((a, b) => freshness(b) - freshness(a));
+    if (candidates.length === 0) throw new Error(`no node holding ${JSON.stringify(op.key)} is reachable (${replicas.join(', ') || 'none'})`);
     for (const peer of candidates) {
       try {
         const reply = await this.transport.call(peer, 'execute', { ...opJson(op), hops }, this.timing.peerTimeoutMs);

@@ -32,6 +32,7 @@ describe('integration kv: a shard member fails under load', function () {
   it('no acknowledged write is lost, and the shard keeps answering from its other members', async () => {
     let killedAt = 0;
     const errorsFromLiveNodes: string[] = [];
+    let updatedFresh = 0;
     let slowest = 0;
     const stopAt = Date.now() + BEFORE_MS + AFTER_MS;
     const clients = SIX.map(async (node, c) => {
@@ -41,7 +42,9 @@ describe('integration kv: a shard member fails under load', function () {
         const started = Date.now();
         try {
           const r = await kv.put(node, key, `v${c}-${i}`, meta, 5000);
-          if (r.status !== 201) throw new Error(`${r.status} ${r.text}`);
+          // A forwarded PUT whose holder died after applying it is retried at the next holder, which finds the key: 200.
+          if (r.status === 200) updatedFresh++;
+          else if (r.status !== 201) throw new Error(`${r.status} ${r.text}`);
           meta = r.body['causal-metadata'];
           acked.push({ key, value: `v${c}-${i}`, meta: r.body['causal-metadata'], shard: r.body['shard-id'], afterKill: killedAt > 0 && started > killedAt });
           if (killedAt > 0 && started > killedAt) slowest = Math.max(slowest, Date.now() - started);
@@ -59,7 +62,7 @@ describe('integration kv: a shard member fails under load', function () {
 
     expect(errorsFromLiveNodes, 'every request to a live node answered').to.deep.equal([]);
     const shard1AfterKill = acked.filter((a) => a.afterKill && a.shard === 1).length;
-    console.log(`      ${acked.length} writes acknowledged, ${shard1AfterKill} of them to shard 1 after the kill; slowest request after it ${slowest} ms`);
+    console.log(`      ${acked.length} writes acknowledged, ${shard1AfterKill} of them to shard 1 after the kill (${updatedFresh} retried at another holder); slowest request after it ${slowest} ms`);
     expect(shard1AfterKill, 'shard 1 kept taking writes').to.be.above(20);
     expect(slowest, 'no request waited on the dead member for long').to.be.below(2500);
     const live = SIX.filter((n) => n !== VICTIM);
