@@ -41,6 +41,8 @@ export interface SyncOutcome {
   applied: Clock;
   /** Buckets in which the two differed. */
   differing: number;
+  /** Keys pushed to the peer. */
+  pushed: number;
 }
 
 export interface BucketSyncOptions {
@@ -108,12 +110,14 @@ export class BucketSync {
     }
     const complete = chosen.length === differing.length;
     if (complete && mode.trustClock) this.o.progress.joinClock(parsed.value.applied);
+    let pushed = 0;
     if (mode.push && differing.length > 0) {
       for (const chunk of this.entryChunks(mode.partition, differing)) {
         await this.o.transport.call(peer, 'push', { from: this.o.self, entries: chunk }, remaining());
+        pushed += chunk.length;
       }
     }
-    return { merged, complete, applied: parsed.value.applied, differing: differing.length };
+    return { merged, complete, applied: parsed.value.applied, differing: differing.length, pushed };
   }
 
   /**

@@ -256,7 +256,7 @@ export class KvNode implements PeerHandler {
     }
     const selfEpoch = this.membership.epochOf(this.self);
     if (selfEpoch !== selfEpochBefore) {
-      this.log.info(this.isMember() ? 'added to the view: receiving the keys this node owns' : 'removed from the view: key requests are forwarded to members from now on');
+      this.log.info(this.isMember() ? 'added to the view' : 'removed from the view: key requests are forwarded to members from now on');
       if (this.isMember()) this.shards.forgetHeld();
       this.shards.reconsider();
     }

@@ -285,9 +285,9 @@ export class Sharding {
       if (!owner) continue;
       const outcome = await this.o.sync.syncWith(owner, { partition, pull: 'none', push: true, deadline, trustClock: false });
       const dropped = this.o.store.dropPartition(partition);
-      this.counters.handedOff += outcome.differing;
+      this.counters.handedOff += outcome.pushed;
       this.counters.dropped += dropped;
-      this.o.log.info(`handed shard ${partition} to ${owner} (${outcome.differing} buckets differed) and dropped its ${dropped} keys here`);
+      this.o.log.info(`left shard ${partition}: pushed ${outcome.pushed} of its keys that ${owner} might lack, and dropped its ${dropped} keys here`);
     }
   }
 
