@@ -297,10 +297,14 @@ export class KvNode implements PeerHandler {
     this.handleDetectorEvents(this.detector.tick(now));
     const message = this.probeMessage();
     for (const peer of this.peers()) {
-      this.transport.call(peer, 'probe', message, this.timing.probeTimeoutMs).then(
-        (reply) => this.absorbProbe(reply),
-        () => this.handleDetectorEvents(this.detector.failed(peer, this.timers.now())),
-      );
+      this.transport
+        .call(peer, 'probe', message, this.timing.probeTimeoutMs)
+        .then((reply) => this.absorbProbe(reply))
+        .catch((e: Error) => {
+          // A malformed answer counts as no answer (and must not become an unhandled rejection, which ends the process).
+          if (e instanceof PeerRequestError) this.log.warnEvery(`probe-${peer}`, 10_000, `${peer} answered a probe with ${e.message}`);
+          this.handleDetectorEvents(this.detector.failed(peer, this.timers.now()));
+        });
     }
   }
 

@@ -244,7 +244,7 @@ export class Sharding {
       }
     }
     if (failed.length > 0) {
-      this.o.log.warn(`receiving shard ${target.shard}: ${failed.join(', ')} could not be read; keys on their way are still fetched one by one`);
+      this.o.log.warnEvery('receive', 10_000, `receiving shard ${target.shard}: ${failed.join(', ')} could not be read; keys on their way are fetched one by one, and it tries again`);
       return false;
     }
     // Having pulled from every node that held part of this shard, this node holds their shard members' writes.

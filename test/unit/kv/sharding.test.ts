@@ -124,6 +124,30 @@ describe('kv shards, stepped in memory', () => {
     expect((cluster.node(newOwner).status() as { shards: { fetchedKeys: number } }).shards.fetchedKeys).to.be.above(0);
   });
 
+  it('a probe answer carrying a malformed layout counts as no answer: the node carries on (no unhandled rejection)', async () => {
+    const four = SIX.slice(0, 4);
+    cluster = new TestCluster(four, initialLayout(four, 2));
+    await cluster.startAll();
+    const liar = cluster.node(four[3]);
+    cluster.net.attach(four[3], {
+      handlePeer: async (method, body) => {
+        const reply = (await liar.handlePeer(method, body)) as Record<string, unknown>;
+        return method === 'probe' ? { ...reply, layout: { epoch: -1, shards: 'none' } } : reply;
+      },
+    });
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      await cluster.timers.advance(2000);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+    expect(unhandled.map(String)).to.deep.equal([]);
+    expect(layoutJson(cluster.node(four[0]).shards.layout())).to.deep.equal(layoutJson(initialLayout(four, 2)));
+    expect((await cluster.run(four[0], put('after', 'v'))).found).to.equal(true);
+  });
+
   it('a member down: its shard keeps answering; restarted, it catches up before it serves', async () => {
     cluster = new TestCluster(SIX, initialLayout(SIX, 2));
     await cluster.startAll();
