@@ -74,7 +74,7 @@ export class KvNode implements PeerHandler {
   private probeTimer: unknown = null;
   private aeTimer: unknown = null;
   private lastViewText = '';
-  /** Counters for the status page: how often requests had to wait or pull to satisfy a context. */
+  /** Counters for the status page: key requests, and how many were forwarded (the causal wait counts its own). */
   private readonly counters = { requests: 0, forwarded: 0 };
 
   constructor(private readonly options: NodeOptions) {
