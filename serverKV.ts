@@ -1,6 +1,6 @@
 /**
  * One key-value node (docs/kv.md): `VIEW=... IP_PORT=... node dist/serverKV.js`
- * for seed 000's door, `VIEW=... SOCKET_ADDRESS=...` for seed 003's. It
+ * for seed 000's door, `VIEW=... SOCKET_ADDRESS=... [SHARD_COUNT=n]` for seed 003's. It
  * listens at once on its own address (view and status answer right away) and
  * serves keys once it has caught up from its peers.
  */
@@ -12,6 +12,7 @@ import { doorFor } from './lib/kv/doors';
 import { kvApp } from './lib/kv/http/app';
 import { httpTransport } from './lib/kv/node/httpTransport';
 import { KvNode } from './lib/kv/node/node';
+import { initialLayout } from './lib/kv/core/shardMap';
 
 runMain('serverKV', async () => {
   dns.setDefaultResultOrder('ipv4first');
@@ -20,7 +21,8 @@ runMain('serverKV', async () => {
   const log = createLogger(`kv ${config.self}`, '/dev/stdout');
   const door = doorFor(config.api);
   const transport = httpTransport();
-  const node = new KvNode({ self: config.self, view: config.view, announceAdds: door.announceAdds, transport, log });
+  const layout = config.shardCount === null ? null : initialLayout(config.view, config.shardCount);
+  const node = new KvNode({ self: config.self, view: config.view, announceAdds: door.announceAdds, transport, log, layout });
   const server = await listen(kvApp(node, door, log), config.listenHost, config.port, `node ${config.self}`);
   log.info(`listening on ${config.listenHost}:${config.port} (API ${config.api})`);
   void node.start();

@@ -14,74 +14,18 @@
  *
  * A benchmark, not a test: it asserts nothing but that no request failed.
  */
-import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { projectRoot } from '../../lib/server/boot';
-import { createHttpClient } from '../../lib/net/httpClient';
 import { Managed, assertPortFree, stopProcess } from '../../tools/cluster/processes';
 import { localAddresses, startKvNode } from '../../tools/kv/nodes';
-
-const http = createHttpClient();
-const logDir = join(projectRoot(), 'var', 'kv-bench');
-
-interface Stats {
-  count: number;
-  p50: number;
-  p99: number;
-}
-
-function stats(samples: number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-  return { count: sorted.length, p50: at(0.5), p99: at(0.99) };
-}
-
-const ms = (n: number) => `${n.toFixed(2)} ms`;
-
-async function put(node: string, key: string, value: string, meta: unknown): Promise<{ status: number; meta: unknown }> {
-  const res = await http.request('PUT', `http://${node}/key-value-store/${key}`, JSON.stringify({ value, 'causal-metadata': meta }));
-  if (res.status !== 200 && res.status !== 201) throw new Error(`PUT ${key} on ${node}: ${res.status} ${res.body}`);
-  return { status: res.status, meta: JSON.parse(res.body)['causal-metadata'] };
-}
-
-async function get(node: string, key: string, meta: unknown): Promise<unknown> {
-  const res = await http.request('GET', `http://${node}/key-value-store/${key}`, JSON.stringify({ 'causal-metadata': meta }));
-  if (res.status !== 200 && res.status !== 404) throw new Error(`GET ${key} on ${node}: ${res.status} ${res.body}`);
-  return JSON.parse(res.body)['causal-metadata'] ?? meta;
-}
-
-async function startCluster(addresses: string[]): Promise<Managed[]> {
-  return Promise.all(addresses.map((address) => startKvNode({ address, view: addresses, api: 'key-value-store', logDir })));
-}
+import { http, logDir, mixedSlice, ms, put, startCluster, stats } from './support';
 
 async function mixedLoad(nodes: string[], clients: number, seconds: number): Promise<void> {
-  const puts: number[] = [];
-  const gets: number[] = [];
-  const end = Date.now() + seconds * 1000;
-  const t0 = Date.now();
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      let meta: unknown = '';
-      for (let i = 0; Date.now() < end; i++) {
-        const node = nodes[(c + i) % nodes.length];
-        const key = `mixed${Math.floor(Math.random() * 1000)}`;
-        const start = performance.now();
-        if (i % 2 === 0) {
-          meta = (await put(node, key, `value-${c}-${i}`, meta)).meta;
-          puts.push(performance.now() - start);
-        } else {
-          meta = await get(node, key, meta);
-          gets.push(performance.now() - start);
-        }
-      }
-    }),
-  );
-  const seconds_ = (Date.now() - t0) / 1000;
+  const { puts, gets, seconds: took } = await mixedSlice(nodes, clients, seconds, 'value');
   const all = stats([...puts, ...gets]);
   const p = stats(puts);
   const g = stats(gets);
-  console.log(`mixed PUT/GET, ${nodes.length} nodes, c=${clients}, ${seconds_.toFixed(1)} s: ${(all.count / seconds_).toFixed(0)} req/s, p50 ${ms(all.p50)}, p99 ${ms(all.p99)}`);
+  console.log(`mixed PUT/GET, ${nodes.length} nodes, c=${clients}, ${took.toFixed(1)} s: ${(all.count / took).toFixed(0)} req/s, p50 ${ms(all.p50)}, p99 ${ms(all.p99)}`);
   console.log(`  PUT ${p.count}: p50 ${ms(p.p50)}, p99 ${ms(p.p99)}   GET ${g.count}: p50 ${ms(g.p50)}, p99 ${ms(g.p99)}`);
 }
 

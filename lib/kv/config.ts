@@ -1,11 +1,12 @@
 /**
  * A node's configuration from its environment, exactly as the course's
- * containers were started (KV-SPEC.md "One node, several front doors"):
+ * containers were started (docs/kv.md, the contract's "One node, several front doors"):
  * IP_PORT means seed 000's door, SOCKET_ADDRESS seed 003's; `--api NAME` or
  * KV_API overrides. Pure: it takes the environment and arguments and returns
  * a config or throws a ConfigError that says what to change.
  */
 import { parseAddress, parseViewList } from './core/address';
+import { KV_LIMITS } from './core/limits';
 import { API_NAMES, ApiName } from './doors/door';
 
 export class ConfigError extends Error {}
@@ -17,6 +18,8 @@ export interface KvConfig {
   /** The host to bind: the own address's, unless KV_LISTEN says otherwise (0.0.0.0 in a container). */
   listenHost: string;
   port: number;
+  /** SHARD_COUNT (seed 003): the start-up layout's shard count; null learns it from the peers (or has no shards). */
+  shardCount: number | null;
 }
 
 export function apiFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
@@ -47,9 +50,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv, argv: readonly string[] = 
   if (!self) throw new ConfigError(`${selfVar} must be this node's "ip:port"`);
   const parsed = parseAddress(self);
   if (typeof parsed === 'string') throw new ConfigError(`${selfVar}: ${parsed}`);
-  if (env.SHARD_COUNT !== undefined && env.SHARD_COUNT !== '') {
-    throw new ConfigError('SHARD_COUNT: shards are not built yet; start without it for one shard holding every key');
-  }
   let view: string[];
   try {
     view = parseViewList(env.VIEW ?? self);
@@ -57,5 +57,19 @@ export function configFromEnv(env: NodeJS.ProcessEnv, argv: readonly string[] = 
     throw new ConfigError((e as Error).message);
   }
   if (view.length === 0) view = [self];
-  return { api, self, view, listenHost: env.KV_LISTEN || parsed.host, port: parsed.port };
+  return { api, self, view, listenHost: env.KV_LISTEN || parsed.host, port: parsed.port, shardCount: shardCountFrom(env.SHARD_COUNT, api, view) };
+}
+
+/** SHARD_COUNT: a positive integer, seed 003's door only, and at least two VIEW nodes per shard (one shard is any VIEW). */
+function shardCountFrom(raw: string | undefined, api: ApiName, view: readonly string[]): number | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  if (api !== 'key-value-store') throw new ConfigError('SHARD_COUNT: shards belong to seed 003\'s door (SOCKET_ADDRESS), not seed 000\'s');
+  if (!/^\s*\d{1,6}\s*$/.test(raw) || Number(raw) < 1 || Number(raw) > KV_LIMITS.shards) {
+    throw new ConfigError(`SHARD_COUNT must be an integer from 1 to ${KV_LIMITS.shards}, not ${JSON.stringify(raw)}`);
+  }
+  const count = Number(raw);
+  if (count > 1 && view.length < 2 * count) {
+    throw new ConfigError(`SHARD_COUNT=${count} needs at least ${2 * count} nodes in VIEW (two per shard), and VIEW lists ${view.length}`);
+  }
+  return count;
 }

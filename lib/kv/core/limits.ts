@@ -5,11 +5,11 @@
  * the number of clock entries is the lever.
  */
 export const KV_LIMITS = Object.freeze({
-  /** Characters of a key at the seed-000 door (KV-SPEC: 1 to 200). */
+  /** Characters of a key at the seed-000 door (the contract: 1 to 200). */
   keyLength000: 200,
-  /** Characters of a key at the seed-003 door (KV-SPEC: over 50 is "Key is too long"). */
+  /** Characters of a key at the seed-003 door (the contract: over 50 is "Key is too long"). */
   keyLength003: 50,
-  /** UTF-8 bytes of one value (KV-SPEC: strings up to 1 MB). */
+  /** UTF-8 bytes of one value (the contract: strings up to 1 MB). */
   valueBytes: 1024 * 1024,
   /** Bytes of a client's request body: a 1 MB value percent-encoded is up to 3 MB. */
   clientBodyBytes: 3 * 1024 * 1024 + 64 * 1024,
@@ -31,4 +31,6 @@ export const KV_LIMITS = Object.freeze({
   pendingLinks: 10_000,
   /** Members (live or not) one membership may list. */
   members: 1024,
+  /** Shards of one layout (each needs two members). */
+  shards: 512,
 });

@@ -21,8 +21,12 @@ export interface OpResult {
   value?: Value;
   /** The context to hand back: the client's joined with the version read or written. */
   context: Clock;
+  /** get: the clock of the version read, as the PUT that wrote it returned it (null when none was read). */
+  versionClock: Clock | null;
   /** The node held everything the request's context names when it answered. */
   caughtUp: boolean;
+  /** The shard the key lives on. */
+  shardId: number;
 }
 
 export function opJson(op: Op): object {
@@ -45,15 +49,23 @@ export function parseOp(raw: unknown): Parsed<Op> {
 }
 
 export function resultJson(r: OpResult): object {
-  return { ...r, context: clockJson(r.context) };
+  return { ...r, context: clockJson(r.context), versionClock: r.versionClock && clockJson(r.versionClock) };
 }
 
 export function parseResult(raw: unknown): Parsed<OpResult> {
   const r = raw as Record<string, unknown> | null;
-  if (r === null || typeof r !== 'object' || typeof r.found !== 'boolean' || typeof r.replaced !== 'boolean' || typeof r.caughtUp !== 'boolean') {
+  if (
+    r === null || typeof r !== 'object' || typeof r.found !== 'boolean' || typeof r.replaced !== 'boolean' || typeof r.caughtUp !== 'boolean' ||
+    !Number.isSafeInteger(r.shardId)
+  ) {
     return { ok: false, error: 'a forwarded result is malformed' };
   }
   const context = parseClock(r.context, 'context');
   if (!context.ok) return context;
-  return { ok: true, value: { found: r.found, replaced: r.replaced, value: r.value, context: context.value, caughtUp: r.caughtUp } };
+  const versionClock = r.versionClock === null ? null : parseClock(r.versionClock, 'versionClock');
+  if (versionClock !== null && !versionClock.ok) return versionClock;
+  return {
+    ok: true,
+    value: { found: r.found, replaced: r.replaced, value: r.value, context: context.value, versionClock: versionClock && versionClock.value, caughtUp: r.caughtUp, shardId: r.shardId as number },
+  };
 }

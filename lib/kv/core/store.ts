@@ -3,6 +3,12 @@
  * the per-bucket digest sums that anti-entropy compares (the tea store's
  * scheme, lib/core/antiEntropy: sums update in O(1) on every write). Memory
  * only: a restarted node recovers from its peers.
+ *
+ * Keys are partitioned by shard (partitionOf, from the shard count), each
+ * partition with its own buckets and sums, so two nodes can compare one
+ * shard's keys in O(buckets) while a node still holds keys of shards it left
+ * (during a reshard) or is receiving them. Changing the shard count
+ * re-partitions in one pass over the keys.
  */
 import { BUCKETS, Words, bucketOf, normalize } from '../../core/antiEntropy';
 import { stableHash } from '../../core/ring';
@@ -22,12 +28,24 @@ function setDigest(key: string, set: VersionSet): [number, number] {
   return [stableHash(text, SEED_A), stableHash(text, SEED_B)];
 }
 
+interface Partition {
+  readonly buckets: Set<string>[];
+  readonly sums: [number, number][];
+}
+
+function emptyPartition(): Partition {
+  return { buckets: Array.from({ length: BUCKETS }, () => new Set()), sums: Array.from({ length: BUCKETS }, () => [0, 0]) };
+}
+
+const ZERO_SUMS: Words[] = Array.from({ length: BUCKETS }, () => [0, 0] as const);
+
 export class VersionStore {
   private readonly sets = new Map<string, VersionSet>();
   private readonly digests = new Map<string, [number, number]>();
-  private readonly buckets: Set<string>[] = Array.from({ length: BUCKETS }, () => new Set());
-  private readonly sums: [number, number][] = Array.from({ length: BUCKETS }, () => [0, 0]);
+  private readonly partitions = new Map<number, Partition>();
   private bytes = 0;
+
+  constructor(private partitionOf: (key: string) => number = () => 0) {}
 
   get(key: string): VersionSet {
     return this.sets.get(key) ?? emptySet();
@@ -39,16 +57,62 @@ export class VersionStore {
     const after = mergeSets(before, incoming);
     if (after === before) return false;
     this.sets.set(key, after);
-    const bucket = bucketOf(key);
-    this.buckets[bucket].add(key);
     const old = this.digests.get(key) ?? [0, 0];
     const now = setDigest(key, after);
     this.digests.set(key, now);
-    const sum = this.sums[bucket];
-    sum[0] = normalize(sum[0] - old[0] + now[0]);
-    sum[1] = normalize(sum[1] - old[1] + now[1]);
+    this.index(key, old, now);
     this.bytes += after.reduce((n, v) => n + versionBytes(v), 0) - before.reduce((n, v) => n + versionBytes(v), 0);
     return true;
+  }
+
+  private partition(p: number): Partition {
+    let part = this.partitions.get(p);
+    if (!part) this.partitions.set(p, (part = emptyPartition()));
+    return part;
+  }
+
+  /** Move a key's digest in its bucket's sums from `old` to `now`. */
+  private index(key: string, old: readonly [number, number], now: readonly [number, number]): void {
+    const part = this.partition(this.partitionOf(key));
+    const bucket = bucketOf(key);
+    part.buckets[bucket].add(key);
+    const sum = part.sums[bucket];
+    sum[0] = normalize(sum[0] - old[0] + now[0]);
+    sum[1] = normalize(sum[1] - old[1] + now[1]);
+  }
+
+  /** Partition the keys anew (the shard count changed): one pass over every key. */
+  repartition(partitionOf: (key: string) => number): void {
+    this.partitionOf = partitionOf;
+    this.partitions.clear();
+    for (const [key, digest] of this.digests) this.index(key, [0, 0], digest);
+  }
+
+  /** Forget every key of partition `p` (a shard this node no longer belongs to, handed off). */
+  dropPartition(p: number): number {
+    const part = this.partitions.get(p);
+    if (!part) return 0;
+    let n = 0;
+    for (const keys of part.buckets) {
+      for (const key of keys) {
+        this.bytes -= this.get(key).reduce((sum, v) => sum + versionBytes(v), 0);
+        this.sets.delete(key);
+        this.digests.delete(key);
+        n++;
+      }
+    }
+    this.partitions.delete(p);
+    return n;
+  }
+
+  /** Partitions that hold keys. */
+  heldPartitions(): number[] {
+    return [...this.partitions].filter(([, part]) => part.buckets.some((b) => b.size > 0)).map(([p]) => p);
+  }
+
+  /** The digest of a key's version set (equal on two nodes holding the same set), or undefined for a key not held. */
+  digestOf(key: string): readonly [number, number] | undefined {
+    return this.digests.get(key);
   }
 
   /** True when the key's winner is a value (not missing, not deleted). */
@@ -56,12 +120,13 @@ export class VersionStore {
     return liveWinner(this.get(key)) !== undefined;
   }
 
-  bucketSums(): Words[] {
-    return this.sums.map(([a, b]) => [a, b] as const);
+  bucketSums(p = 0): Words[] {
+    const part = this.partitions.get(p);
+    return part ? part.sums.map(([a, b]) => [a, b] as const) : ZERO_SUMS;
   }
 
-  bucketEntries(bucket: number): KeyEntry[] {
-    const keys = this.buckets[bucket];
+  bucketEntries(p: number, bucket: number): KeyEntry[] {
+    const keys = this.partitions.get(p)?.buckets[bucket];
     if (!keys) return [];
     return [...keys].map((key) => ({ key, versions: this.get(key) }));
   }
@@ -71,10 +136,14 @@ export class VersionStore {
     return this.sets.size;
   }
 
-  /** Keys whose winner is a value. */
-  liveCount(): number {
+  /** Keys whose winner is a value, in partition `p` or in all. */
+  liveCount(p?: number): number {
     let n = 0;
-    for (const set of this.sets.values()) if (liveWinner(set) !== undefined) n++;
+    if (p === undefined) {
+      for (const set of this.sets.values()) if (liveWinner(set) !== undefined) n++;
+      return n;
+    }
+    for (const keys of this.partitions.get(p)?.buckets ?? []) for (const key of keys) if (this.holdsLive(key)) n++;
     return n;
   }
 

@@ -1,5 +1,5 @@
 /**
- * A key's versions and the winner rule of KV-SPEC.md. A key holds a set of
+ * A key's versions and the winner rule of docs/kv.md. A key holds a set of
  * pairwise concurrent versions (a value or a tombstone, each with a clock,
  * the first accepting node's timestamp and that node's address): a version
  * whose clock another's dominates is dropped, as the tea store drops

@@ -31,6 +31,8 @@ export interface ProbeMessage {
   ready: boolean;
   applied: Record<string, number>;
   membership: MemberEntry[];
+  /** The sender's shard layout (core/shardMap.ts), parsed by whoever adopts it. */
+  layout: object | null;
 }
 
 export interface SumsReply {
@@ -117,7 +119,7 @@ export function writeJson(w: ReplicatedWrite): object {
   return { seq: w.seq, prev: w.prev, key: w.key, version: versionJson(w.version) };
 }
 
-export function parseProbe(raw: unknown): Parsed<{ from: string; incarnation: number; ready: boolean; applied: Clock; membership: MemberEntry[] }> {
+export function parseProbe(raw: unknown): Parsed<{ from: string; incarnation: number; ready: boolean; applied: Clock; membership: MemberEntry[]; layout: unknown }> {
   const p = raw as Record<string, unknown> | null;
   if (p === null || typeof p !== 'object') return fail('a probe must be an object');
   if (!isAddress(p.from)) return fail('a probe must say whom it is from');
@@ -127,7 +129,7 @@ export function parseProbe(raw: unknown): Parsed<{ from: string; incarnation: nu
   if (!applied.ok) return applied;
   const membership = parseMembership(p.membership, isAddress);
   if (typeof membership === 'string') return fail(membership);
-  return { ok: true, value: { from: p.from as string, incarnation: p.incarnation as number, ready: p.ready, applied: applied.value, membership } };
+  return { ok: true, value: { from: p.from as string, incarnation: p.incarnation as number, ready: p.ready, applied: applied.value, membership, layout: p.layout } };
 }
 
 export function parseSums(raw: unknown, buckets: number): Parsed<{ from: string; sums: Words[]; applied: Clock }> {

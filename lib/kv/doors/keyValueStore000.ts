@@ -1,5 +1,5 @@
 /**
- * Seed 000's door, /keyValue-store and /view (KV-SPEC.md "Door keyValue-store").
+ * Seed 000's door, /keyValue-store and /view (docs/kv.md, the contract's "Door keyValue-store").
  * Form bodies on every method; the causal context is `payload`, the JSON text
  * of a clock, sent back by the client as it was received. A read whose
  * payload names writes this node cannot get within its bounded wait is 400

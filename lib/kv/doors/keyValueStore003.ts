@@ -1,16 +1,17 @@
 /**
- * Seed 003's door without shards: /key-value-store and /key-value-store-view
- * (KV-SPEC.md "Door key-value-store"). JSON bodies, a GET may come with no
- * body and no Content-Type; the causal context is `causal-metadata`, a JSON
- * object of node address to sequence number ("" or nothing at first). A
- * request whose metadata names writes this node lacks is answered once the
- * node has caught up (bounded), never with an error.
+ * Seed 003's door: /key-value-store, /key-value-store-view and the shard
+ * routes (shardRoutes003.ts) (docs/kv.md, the contract's "Door key-value-store"). JSON
+ * bodies, a GET may come with no body and no Content-Type; the causal
+ * context is `causal-metadata`, a JSON object of node address to sequence
+ * number ("" or nothing at first). A request whose metadata names writes
+ * this node lacks is answered once the node has caught up (bounded), never
+ * with an error.
  *
- * The metadata a PUT returns is the written version's clock; a GET returns
- * the version's clock joined with the client's, which is that same clock
- * whenever the client's metadata is already part of it (a fresh client, the
- * writer, anyone who passed that metadata on). Returning less would let the
- * client's next read go back in time.
+ * The metadata a PUT returns is the written version's clock, and a GET
+ * returns exactly that clock, from any node, whatever the client sent: the
+ * contract says it identifies the version. The cost: a client that passes a
+ * GET's metadata on forgets what its own metadata held beyond the version
+ * (docs/kv.md, "Causality").
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -20,32 +21,10 @@ import { EMPTY_CONTEXT, clockJson, parseClock } from '../core/context';
 import { KV_LIMITS } from '../core/limits';
 import { Op, OpResult } from '../core/ops';
 import { KvNode } from '../node/node';
-import { bodyText, jsonFields, keyParam } from '../http/body';
+import { keyParam } from '../http/body';
 import { Door, valueBytes } from './door';
-
-/** Without SHARD_COUNT there is one shard, holding every key. */
-const SHARD_ID = 0;
-
-type Verb = 'GET' | 'PUT' | 'DELETE';
-
-function reply(ctx: Context, status: number, body: object): void {
-  ctx.status = status;
-  ctx.body = body;
-}
-
-function error(ctx: Context, status: number, verb: Verb, message: string): void {
-  reply(ctx, status, { error: message, message: `Error in ${verb}` });
-}
-
-async function readFields(ctx: Context, verb: Verb): Promise<Record<string, unknown> | null> {
-  const read = await bodyText(ctx, KV_LIMITS.clientBodyBytes);
-  const fields = 'error' in read ? read.error : jsonFields(read.text);
-  if (typeof fields === 'string') {
-    error(ctx, 400, verb, fields);
-    return null;
-  }
-  return fields;
-}
+import { Verb, error, readFields, reply } from './reply003';
+import { shardRoutes } from './shardRoutes003';
 
 function parseMetadata(raw: unknown): Clock | string {
   if (raw === undefined || raw === null || raw === '') return EMPTY_CONTEXT;
@@ -96,7 +75,7 @@ function keyRoutes(router: Router, node: KvNode): void {
     if (valueBytes(value) > KV_LIMITS.valueBytes) return error(ctx, 400, 'PUT', `Value is too large: at most ${KV_LIMITS.valueBytes} bytes`);
     const r = await run(ctx, node, { kind: 'put', key: req.key, value, context: req.context }, 'PUT');
     if (!r) return;
-    const body = { message: r.replaced ? 'Updated successfully' : 'Added successfully', 'causal-metadata': clockJson(r.context), 'shard-id': SHARD_ID };
+    const body = { message: r.replaced ? 'Updated successfully' : 'Added successfully', 'causal-metadata': clockJson(r.context), 'shard-id': r.shardId };
     reply(ctx, r.replaced ? 200 : 201, body);
   });
   router.get('/key-value-store/:key', async (ctx) => {
@@ -107,7 +86,7 @@ function keyRoutes(router: Router, node: KvNode): void {
     if (!r.found) {
       return reply(ctx, 404, { doesExist: false, error: 'Key does not exist', message: 'Error in GET', 'causal-metadata': clockJson(r.context) });
     }
-    reply(ctx, 200, { message: 'Retrieved successfully', 'causal-metadata': clockJson(r.context), value: r.value });
+    reply(ctx, 200, { message: 'Retrieved successfully', 'causal-metadata': clockJson(r.versionClock ?? r.context), value: r.value });
   });
   router.delete('/key-value-store/:key', async (ctx) => {
     const req = await readKeyRequest(ctx, 'DELETE');
@@ -117,7 +96,7 @@ function keyRoutes(router: Router, node: KvNode): void {
     if (!r.found) {
       return reply(ctx, 404, { doesExist: false, error: 'Key does not exist', message: 'Error in DELETE', 'causal-metadata': clockJson(r.context) });
     }
-    reply(ctx, 200, { message: 'Deleted successfully', 'causal-metadata': clockJson(r.context), 'shard-id': SHARD_ID });
+    reply(ctx, 200, { message: 'Deleted successfully', 'causal-metadata': clockJson(r.context), 'shard-id': r.shardId });
   });
 }
 
@@ -147,6 +126,7 @@ export const keyValueStore003: Door = {
     const router = new Router();
     keyRoutes(router, node);
     viewRoutes(router, node);
+    shardRoutes(router, node);
     return router;
   },
 };

@@ -1,26 +1,31 @@
 /**
  * The key-value node: the driver that wires the pure core (membership,
- * failure detector, version store, progress, placement) and the replicator
- * (replicator.ts) to a transport and timers. It owns every side effect (calls to peers, timers,
- * logs); the decisions live in lib/kv/core. It is door-agnostic: a door
- * turns HTTP into execute()/view calls and the results back into HTTP.
+ * failure detector, version store, progress, placement) to a transport and
+ * timers, with its helpers: the replicator (replicator.ts), bucket
+ * exchanges (bucketSync.ts), the causal wait (causalWait.ts) and shards
+ * (sharding.ts). It owns every side effect (calls to peers, timers, logs);
+ * the decisions live in lib/kv/core. It is door-agnostic: a door turns HTTP
+ * into execute()/view/shard calls and the results back into HTTP.
  */
 import { Clock, join, makeClock } from '../../core/clock';
-import { BUCKETS, differingBuckets } from '../../core/antiEntropy';
 import { Logger } from '../../log';
-import { clockJson, covers, missingOrigins } from '../core/context';
+import { clockJson } from '../core/context';
 import { DetectorEvent, FailureDetector } from '../core/detector';
 import { isAddress } from '../core/address';
 import { KV_LIMITS } from '../core/limits';
 import { Membership, MembershipChange, parseMembership } from '../core/membership';
 import { Op, OpResult, opJson, parseOp, parseResult, resultJson } from '../core/ops';
 import { ReplicatedWrite } from '../core/outbox';
-import { Placement, fullReplication } from '../core/placement';
 import { Progress } from '../core/progress';
+import { ShardLayout, layoutJson } from '../core/shardMap';
 import { VersionStore } from '../core/store';
-import { KvVersion, liveWinner, versionBytes, winner } from '../core/versions';
-import { ProbeMessage, entryJson, parseEntry, parseProbe, parseSums, parseWrite } from '../core/wire';
+import { KvVersion, liveWinner, winner } from '../core/versions';
+import { ProbeMessage, parseProbe, parseWrite } from '../core/wire';
+import { BucketSync } from './bucketSync';
+import { CausalWait } from './causalWait';
 import { Replicator } from './replicator';
+import { Resharder } from './resharder';
+import { Sharding } from './sharding';
 import { DEFAULT_TIMING, Timing } from './timing';
 import { PeerHandler, PeerMethod, PeerRequestError, Timers, Transport, realTimers } from './transport';
 
@@ -34,16 +39,15 @@ export interface NodeOptions {
   log: Logger;
   timing?: Partial<Timing>;
   timers?: Timers;
-  placement?: Placement;
+  /** The start-up shard layout (SHARD_COUNT); null: no shards, or learn them from the peers. */
+  layout?: ShardLayout | null;
   random?: () => number;
 }
 
 export type ViewChangeResult = 'done' | 'unchanged';
 
-/** Replies of a pull are cut at about this many bytes; the puller asks again for the rest. */
-const PULL_REPLY_BYTES = 8 * 1024 * 1024;
-/** How long a read first waits for replication already in flight before pulling from a peer. */
-const IN_FLIGHT_WAIT_MS = 60;
+/** A request reaches a key's holder in at most this many forwards (two when layouts were changing under it). */
+const MAX_HOPS = 2;
 
 export class KvNode implements PeerHandler {
   readonly self: string;
@@ -54,10 +58,13 @@ export class KvNode implements PeerHandler {
   private readonly store = new VersionStore();
   private readonly progress: Progress;
   private readonly replicator: Replicator;
-  private readonly lastDiff = new Map<string, Set<number>>();
-  private readonly pulls = new Map<string, Promise<boolean>>();
+  private readonly sync: BucketSync;
+  private readonly causal: CausalWait;
+  /** Shards: the layout, receiving and handing off keys (the door's shard routes read it). */
+  readonly shards: Sharding;
+  /** add-member and reshard. */
+  readonly resharder: Resharder;
   private readonly timers: Timers;
-  private readonly placement: Placement;
   private readonly random: () => number;
   private readonly log: Logger;
   private readonly transport: Transport;
@@ -67,14 +74,13 @@ export class KvNode implements PeerHandler {
   private probeTimer: unknown = null;
   private aeTimer: unknown = null;
   private lastViewText = '';
-  /** Counters for the status page: how often requests had to wait or pull to satisfy a context. */
-  private readonly counters = { requests: 0, waitedForReplication: 0, pulled: 0, notCaughtUp: 0, forwarded: 0 };
+  /** Counters for the status page: key requests, and how many were forwarded (the causal wait counts its own). */
+  private readonly counters = { requests: 0, forwarded: 0 };
 
   constructor(private readonly options: NodeOptions) {
     this.self = options.self;
     this.timers = options.timers ?? realTimers;
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
-    this.placement = options.placement ?? fullReplication;
     this.random = options.random ?? Math.random;
     this.log = options.log;
     this.transport = options.transport;
@@ -86,6 +92,23 @@ export class KvNode implements PeerHandler {
     this.detector = new FailureDetector(this.timing.downAfterMs);
     this.replicator = new Replicator({ self: this.self, transport: this.transport, timers: this.timers, log: this.log, timing: this.timing });
     for (const peer of this.peers()) this.detector.watch(peer, this.timers.now());
+    const { store, progress, transport, timers, log, timing } = this;
+    this.sync = new BucketSync({
+      self: this.self, store, progress, transport, timers,
+      count: () => this.shards.placement().count,
+      onSumsAsked: (peer) => this.replicator.resumeChain(peer, this.progress.currentSeq),
+    });
+    this.shards = new Sharding({ host: this, layout: options.layout ?? null, store, sync: this.sync, progress, transport, timers, log, timing });
+    this.resharder = new Resharder({ host: this, shards: this.shards, transport, timers, log, timing });
+    this.store.repartition(this.shards.placement().shardOf);
+    this.causal = new CausalWait({
+      progress, timers,
+      groupPeers: () => this.groupPeers(),
+      appliedOf: (peer) => this.detector.info(peer)?.applied ?? null,
+      relevant: () => this.relevant(),
+      pull: (peer, deadline) => this.syncShard(peer, { pull: 'all', push: false, deadline }),
+      isStopped: () => this.stopped,
+    });
   }
 
   // ---- life cycle ----
@@ -114,6 +137,7 @@ export class KvNode implements PeerHandler {
   private markReady(): void {
     if (this.ready) return;
     this.ready = true;
+    this.shards.markCaughtUp();
     for (const w of this.readyWaiters.splice(0)) w();
   }
 
@@ -143,17 +167,19 @@ export class KvNode implements PeerHandler {
         }
       }),
     );
-    const serving = replies.filter((p): p is string => p !== null && this.detector.isServing(p));
+    // The joins' answers brought the membership and the shard layout: catch up from a serving member of this node's shard.
+    const group = new Set(this.shards.placement().groupOf(this.self, this.membership.members()));
+    const serving = replies.filter((p): p is string => p !== null && this.detector.isServing(p) && group.has(p));
     for (const peer of serving) {
       try {
-        const keys = await this.syncWith(peer, { pull: 'all', push: false, deadline });
-        this.log.info(`caught up from ${peer} (${keys} keys merged, ${this.store.size} held)`);
+        const { merged } = await this.syncShard(peer, { pull: 'all', push: false, deadline });
+        this.log.info(`caught up from ${peer} (${merged} keys merged, ${this.store.size} held)`);
         return;
       } catch (e) {
         this.log.warn(`catching up from ${peer} failed: ${(e as Error).message}`);
       }
     }
-    if (serving.length === 0) this.log.info(`no serving peer answered at start (${replies.filter((r) => r).length} of ${others.length} reachable): serving what arrives`);
+    if (group.size > 1 && serving.length === 0) this.log.info(`no serving peer of this node's shard answered at start (${replies.filter((r) => r).length} of ${others.length} reachable): serving what arrives`);
   }
 
   // ---- the view ----
@@ -174,6 +200,24 @@ export class KvNode implements PeerHandler {
 
   isMember(): boolean {
     return this.membership.isMember(this.self);
+  }
+
+  /** Members in view order, dead ones included. */
+  members(): readonly string[] {
+    return this.membership.members();
+  }
+
+  isAlive(peer: string): boolean {
+    return this.detector.isAlive(peer);
+  }
+
+  isServing(peer: string): boolean {
+    return this.detector.isServing(peer);
+  }
+
+  /** Live peers of this node's shard. */
+  private groupPeers(): string[] {
+    return this.shards.placement().groupOf(this.self, this.membership.members()).filter((p) => p !== this.self && this.detector.isAlive(p));
   }
 
   /** Add `address` to the view everywhere (PUT on a view route). */
@@ -212,12 +256,9 @@ export class KvNode implements PeerHandler {
     }
     const selfEpoch = this.membership.epochOf(this.self);
     if (selfEpoch !== selfEpochBefore) {
-      if (this.isMember()) {
-        this.log.info('added to the view: pulling every key from a member');
-        void this.transferState();
-      } else {
-        this.log.info('removed from the view: key requests are forwarded to members from now on');
-      }
+      this.log.info(this.isMember() ? 'added to the view' : 'removed from the view: key requests are forwarded to members from now on');
+      if (this.isMember()) this.shards.forgetHeld();
+      this.shards.reconsider();
     }
     this.logViewIfChanged();
   }
@@ -229,20 +270,6 @@ export class KvNode implements PeerHandler {
     this.log.info(`view is now ${text || '(empty)'}`);
   }
 
-  /** State transfer for a node just added: a full pull from the first serving member that answers. */
-  private async transferState(): Promise<void> {
-    const deadline = this.timers.now() + this.timing.startupWaitMs;
-    for (const peer of this.peers().filter((p) => this.detector.isAlive(p))) {
-      try {
-        const merged = await this.syncWith(peer, { pull: 'all', push: true, deadline });
-        this.log.info(`state transfer from ${peer}: ${merged} keys merged, ${this.store.size} held`);
-        return;
-      } catch (e) {
-        this.log.warn(`state transfer from ${peer} failed: ${(e as Error).message}`);
-      }
-    }
-  }
-
   // ---- probing ----
 
   private probeMessage(): ProbeMessage {
@@ -252,6 +279,7 @@ export class KvNode implements PeerHandler {
       ready: this.ready,
       applied: clockJson(this.progress.clock()),
       membership: this.membership.toJson(),
+      layout: layoutJson(this.shards.layout()),
     };
   }
 
@@ -269,10 +297,14 @@ export class KvNode implements PeerHandler {
     this.handleDetectorEvents(this.detector.tick(now));
     const message = this.probeMessage();
     for (const peer of this.peers()) {
-      this.transport.call(peer, 'probe', message, this.timing.probeTimeoutMs).then(
-        (reply) => this.absorbProbe(reply),
-        () => this.handleDetectorEvents(this.detector.failed(peer, this.timers.now())),
-      );
+      this.transport
+        .call(peer, 'probe', message, this.timing.probeTimeoutMs)
+        .then((reply) => this.absorbProbe(reply))
+        .catch((e: Error) => {
+          // A malformed answer counts as no answer (and must not become an unhandled rejection, which ends the process).
+          if (e instanceof PeerRequestError) this.log.warnEvery(`probe-${peer}`, 10_000, `${peer} answered a probe with ${e.message}`);
+          this.handleDetectorEvents(this.detector.failed(peer, this.timers.now()));
+        });
     }
   }
 
@@ -283,6 +315,7 @@ export class KvNode implements PeerHandler {
     const p = parsed.value;
     const selfEpoch = this.membership.epochOf(this.self);
     this.applyMembershipChanges(this.membership.merge(p.membership), selfEpoch);
+    this.shards.adoptJson(p.layout);
     this.handleDetectorEvents(this.detector.succeeded(p.from, this.timers.now(), { ready: p.ready, incarnation: p.incarnation, applied: p.applied }));
     this.logViewIfChanged();
     return p.from;
@@ -303,43 +336,56 @@ export class KvNode implements PeerHandler {
 
   // ---- client operations ----
 
-  /** Run a client's operation here, or at a node that holds the key. */
-  async execute(op: Op, forwarded = false): Promise<OpResult> {
+  /**
+   * Run a client's operation here, or at a node that holds the key (`hops`:
+   * how often it was forwarded already). The answer carries the key's shard.
+   */
+  async execute(op: Op, hops = 0): Promise<OpResult> {
     await this.whenReady(this.timing.startupWaitMs);
-    const replicas = this.placement.replicasOf(op.key, this.membership.members());
+    const placement = this.shards.placement();
+    const replicas = placement.replicasOf(op.key, this.membership.members());
     this.counters.requests++;
-    if (!replicas.includes(this.self) && !forwarded) {
+    if (!replicas.includes(this.self) && hops < MAX_HOPS && !(hops > 0 && replicas.length === 0)) {
       this.counters.forwarded++;
-      return this.forward(op, replicas);
+      return this.forward(op, replicas, hops + 1);
     }
     const deadline = this.timers.now() + this.timing.requestWaitMs;
-    const caughtUp = await this.catchUp(op.context, deadline);
+    await this.shards.ensureHeld(op.key, deadline);
+    const caughtUp = await this.causal.catchUp(op.context, deadline);
     const set = this.store.get(op.key);
     const live = liveWinner(set);
+    const shardId = placement.shardOf(op.key);
     switch (op.kind) {
       case 'get':
       case 'exists': {
         const read = winner(set);
         const context = read ? join(op.context, read.clock) : op.context;
-        return { found: live !== undefined, replaced: false, value: op.kind === 'get' ? live?.value : undefined, context, caughtUp };
+        return { found: live !== undefined, replaced: false, value: op.kind === 'get' ? live?.value : undefined, context, versionClock: read?.clock ?? null, caughtUp, shardId };
       }
       case 'delete': {
-        if (!live) return { found: false, replaced: false, context: join(op.context, winner(set)?.clock ?? makeClock()), caughtUp };
+        if (!live) return { found: false, replaced: false, context: join(op.context, winner(set)?.clock ?? makeClock()), versionClock: null, caughtUp, shardId };
         const version = await this.write(op.key, true, undefined, op.context);
-        return { found: true, replaced: true, context: version.clock, caughtUp };
+        return { found: true, replaced: true, context: version.clock, versionClock: version.clock, caughtUp, shardId };
       }
       case 'put': {
         const version = await this.write(op.key, false, op.value, op.context);
-        return { found: true, replaced: live !== undefined, context: version.clock, caughtUp };
+        return { found: true, replaced: live !== undefined, context: version.clock, versionClock: version.clock, caughtUp, shardId };
       }
     }
   }
 
-  private async forward(op: Op, replicas: string[]): Promise<OpResult> {
-    const candidates = replicas.filter((r) => this.detector.isServing(r)).concat(replicas.filter((r) => !this.detector.isServing(r)));
+  /**
+   * Forward to the key's live replicas: serving ones first, the most recently
+   * heard from first (one just cut off is tried last). None alive: a clear
+   * error at once, not a wait on each unreachable one.
+   */
+  private async forward(op: Op, replicas: string[], hops: number): Promise<OpResult> {
+    const freshness = (r: string) => (this.detector.isServing(r) ? (this.detector.info(r)?.lastOkMs ?? 0) : -1);
+    const candidates = replicas.filter((r) => this.detector.isAlive(r)).sort((a, b) => freshness(b) - freshness(a));
+    if (candidates.length === 0) throw new Error(`no node holding ${JSON.stringify(op.key)} is reachable (${replicas.join(', ') || 'none'})`);
     for (const peer of candidates) {
       try {
-        const reply = await this.transport.call(peer, 'execute', opJson(op), this.timing.peerTimeoutMs);
+        const reply = await this.transport.call(peer, 'execute', { ...opJson(op), hops }, this.timing.peerTimeoutMs);
         const parsed = parseResult(reply);
         if (parsed.ok) return parsed.value;
       } catch {
@@ -361,87 +407,25 @@ export class KvNode implements PeerHandler {
 
   /** Queue the write for the key's other replicas; resolves once one holds it (see Replicator.send). */
   private replicate(key: string, version: KvVersion, seq: number, ownBefore: number): Promise<void> {
-    const targets = this.placement.replicasOf(key, this.membership.members()).filter((p) => p !== this.self);
+    const targets = this.shards.placement().replicasOf(key, this.membership.members()).filter((p) => p !== this.self);
     return this.replicator.send({ seq, key, version, ownBefore }, targets, targets.filter((p) => this.detector.isAlive(p)));
   }
 
-  // ---- causality: catching up with a context ----
+  // ---- causality ----
 
-  /** The origins whose writes this node must hold: its replica group. */
+  /** The origins whose writes this node must hold: the members of its shard. */
   private relevant(): (origin: string) => boolean {
     const members = this.membership.members();
-    const group = this.placement.groupOf(this.self, members);
+    const group = this.shards.placement().groupOf(this.self, members);
     if (group.length === members.length) return () => true;
     const set = new Set(group);
     return (origin) => set.has(origin);
   }
 
-  private covered(context: Clock): boolean {
-    return this.progress.covers(context, this.relevant());
-  }
-
-  /**
-   * Make this node hold everything `context` names, by `deadline`: wait a
-   * moment for replication already on its way, then pull from peers that
-   * have it. Returns whether it got there.
-   */
-  private async catchUp(context: Clock, deadline: number): Promise<boolean> {
-    if (this.covered(context)) return true;
-    this.counters.waitedForReplication++;
-    if (await this.waitCovered(context, Math.min(deadline, this.timers.now() + IN_FLIGHT_WAIT_MS))) return true;
-    this.counters.pulled++;
-    const tried = new Set<string>();
-    while (this.timers.now() < deadline && !this.stopped) {
-      const source = this.pullSource(context, tried);
-      if (source === null) break;
-      tried.add(source);
-      await this.pullOnce(source, deadline).catch(() => false);
-      if (this.covered(context)) return true;
-    }
-    const caughtUp = await this.waitCovered(context, deadline);
-    if (!caughtUp) this.counters.notCaughtUp++;
-    return caughtUp;
-  }
-
-  /** The peer to pull from next: one known to have the context, else an origin it names, else any live peer. */
-  private pullSource(context: Clock, tried: Set<string>): string | null {
-    const candidates = this.peers().filter((p) => !tried.has(p) && this.detector.isAlive(p));
-    const known = candidates.find((p) => {
-      const applied = this.detector.info(p)?.applied;
-      return applied !== null && applied !== undefined && covers(applied, context, this.relevant());
-    });
-    if (known) return known;
-    const missing = missingOrigins(this.progress.clock(), context);
-    return candidates.find((p) => missing.includes(p)) ?? candidates[0] ?? null;
-  }
-
-  /** One full pull from `peer`, shared by every request that needs one meanwhile. */
-  private pullOnce(peer: string, deadline: number): Promise<boolean> {
-    let running = this.pulls.get(peer);
-    if (!running) {
-      running = this.syncWith(peer, { pull: 'all', push: false, deadline })
-        .then(() => true)
-        .finally(() => this.pulls.delete(peer));
-      this.pulls.set(peer, running);
-    }
-    return running;
-  }
-
-  private waitCovered(context: Clock, until: number): Promise<boolean> {
-    if (this.covered(context)) return Promise.resolve(true);
-    const ms = until - this.timers.now();
-    if (ms <= 0) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const done = (result: boolean) => {
-        unsubscribe();
-        this.timers.clearTimeout(timer);
-        resolve(result);
-      };
-      const unsubscribe = this.progress.onAdvance(() => {
-        if (this.covered(context)) done(true);
-      });
-      const timer = this.timers.setTimeout(() => done(this.covered(context)), ms);
-    });
+  /** One exchange of this node's own shard with a peer of it. */
+  private syncShard(peer: string, mode: { pull: 'all' | 'settled' | 'none'; push: boolean; deadline: number }) {
+    const partition = this.shards.ownership().shard ?? 0;
+    return this.sync.syncWith(peer, { ...mode, partition, trustClock: true });
   }
 
   // ---- anti-entropy ----
@@ -454,82 +438,29 @@ export class KvNode implements PeerHandler {
     }, this.timing.antiEntropyIntervalMs * jitter);
   }
 
-  /** Compare with one random live peer of the replica group and repair both sides (members) or hand over (a removed node). */
+  /**
+   * Compare this node's shard with one random live peer of it and repair both
+   * sides (a member), or hand over (a node removed from the view); then hand
+   * off the keys of shards this node has left.
+   */
   async antiEntropyRound(): Promise<number> {
     if (!this.ready) return 0;
-    const group = new Set(this.placement.groupOf(this.self, this.membership.members()));
-    const candidates = this.peers().filter((p) => group.has(p) && this.detector.isAlive(p));
+    const deadline = this.timers.now() + this.timing.peerTimeoutMs;
+    await this.shards.handOff(deadline).catch((e: Error) => this.log.warnEvery('handoff', 10_000, `handing off keys failed: ${e.message}`));
+    this.shards.reconsider();
+    const candidates = this.groupPeers();
     if (candidates.length === 0) return 0;
     const peer = candidates[Math.floor(this.random() * candidates.length)];
     try {
       // A node removed from the view only hands over what it holds: it is sent no more writes.
       const pull = this.isMember() ? 'settled' : 'none';
-      const merged = await this.syncWith(peer, { pull, push: true, deadline: this.timers.now() + this.timing.peerTimeoutMs });
+      const { merged } = await this.syncShard(peer, { pull, push: true, deadline });
       if (merged > 0) this.log.info(`anti-entropy with ${peer}: merged ${merged} keys`);
       return merged;
     } catch (e) {
       this.log.warnEvery(`ae-${peer}`, 10_000, `anti-entropy with ${peer} failed: ${(e as Error).message}`);
       return 0;
     }
-  }
-
-  /**
-   * Compare bucket sums with `peer`, pull the buckets that differ ('all'; or
-   * 'settled', only those that also differed last time, so writes still on
-   * their way are left to replication; or 'none'), push ours back if asked.
-   * Having pulled every differing bucket, this node holds all the peer held
-   * when it sent its sums, so it takes on the peer's applied clock.
-   * Returns the number of keys that changed here.
-   */
-  async syncWith(peer: string, mode: { pull: 'all' | 'settled' | 'none'; push: boolean; deadline: number }): Promise<number> {
-    const remaining = () => Math.max(1, mode.deadline - this.timers.now());
-    const parsed = parseSums(await this.transport.call(peer, 'sums', { from: this.self }, remaining()), BUCKETS);
-    if (!parsed.ok) throw new Error(`${peer} sent bad sums: ${parsed.error}`);
-    const differing = differingBuckets(this.store.bucketSums(), parsed.value.sums);
-    const before = this.lastDiff.get(peer) ?? new Set<number>();
-    this.lastDiff.set(peer, new Set(differing));
-    const chosen = mode.pull === 'all' ? differing : mode.pull === 'settled' ? differing.filter((b) => before.has(b)) : [];
-    let merged = 0;
-    for (let todo = chosen; todo.length > 0; ) {
-      const reply = (await this.transport.call(peer, 'pull', { buckets: todo }, remaining())) as { entries?: unknown[]; done?: unknown[] };
-      if (!Array.isArray(reply?.entries) || !Array.isArray(reply.done) || reply.done.length === 0) throw new Error(`${peer} sent a bad pull reply`);
-      merged += this.mergeEntries(reply.entries);
-      const done = new Set(reply.done);
-      todo = todo.filter((b) => !done.has(b));
-    }
-    if (chosen.length === differing.length) this.progress.joinClock(parsed.value.applied);
-    if (mode.push && differing.length > 0) {
-      for (const chunk of this.entryChunks(differing)) await this.transport.call(peer, 'push', { from: this.self, entries: chunk }, remaining());
-    }
-    return merged;
-  }
-
-  private mergeEntries(entries: unknown[]): number {
-    let changed = 0;
-    for (const raw of entries) {
-      const entry = parseEntry(raw);
-      if (!entry.ok) throw new PeerRequestError(`bad entry: ${entry.error}`);
-      if (this.store.merge(entry.value.key, entry.value.versions)) changed++;
-    }
-    return changed;
-  }
-
-  /** This node's entries of `buckets`, in chunks of about PULL_REPLY_BYTES. */
-  private *entryChunks(buckets: number[]): Generator<object[]> {
-    let chunk: object[] = [];
-    let bytes = 0;
-    for (const b of buckets) {
-      for (const e of this.store.bucketEntries(b)) {
-        chunk.push(entryJson(e.key, e.versions));
-        bytes += e.key.length + e.versions.reduce((n, v) => n + versionBytes(v), 0);
-        if (bytes >= PULL_REPLY_BYTES) {
-          yield chunk;
-          chunk = [];
-          bytes = 0;
-        }
-      }
-    }
-    if (chunk.length > 0) yield chunk;
   }
 
   // ---- what peers ask ----
@@ -551,22 +482,27 @@ export class KvNode implements PeerHandler {
       }
       case 'replicate':
         return this.handleReplicate(b);
-      case 'sums': {
-        // The asker will hold all this node holds now: a broken chain to it may start again here.
-        if (typeof b.from === 'string') this.replicator.resumeChain(b.from, this.progress.currentSeq);
-        return { from: this.self, sums: this.store.bucketSums(), applied: clockJson(this.progress.clock()) };
-      }
+      case 'sums':
+        return this.sync.answerSums(b);
       case 'pull':
-        return this.handlePull(b.buckets);
-      case 'push': {
-        if (!Array.isArray(b.entries)) throw new PeerRequestError('push needs entries');
-        return { merged: this.mergeEntries(b.entries) };
-      }
+        return this.sync.answerPull(b);
+      case 'push':
+        return this.sync.answerPush(b);
+      case 'fetch':
+        return this.sync.answerFetch(b);
       case 'execute': {
         const op = parseOp(body);
         if (!op.ok) throw new PeerRequestError(op.error);
-        return resultJson(await this.execute(op.value, true));
+        const hops = Number.isSafeInteger(b.hops) && (b.hops as number) > 0 ? (b.hops as number) : MAX_HOPS;
+        return resultJson(await this.execute(op.value, hops));
       }
+      case 'layout':
+        this.shards.adoptJson(b.layout);
+        return { epoch: this.shards.layout()?.epoch ?? null };
+      case 'transfer':
+        return this.shards.answerTransfer(b);
+      case 'keyCount':
+        return this.shards.answerKeyCount(b);
     }
   }
 
@@ -595,24 +531,6 @@ export class KvNode implements PeerHandler {
     return { ok: true };
   }
 
-  private handlePull(raw: unknown): object {
-    if (!Array.isArray(raw) || raw.length > BUCKETS || !raw.every((n) => Number.isInteger(n) && n >= 0 && n < BUCKETS)) {
-      throw new PeerRequestError('pull needs a list of bucket numbers');
-    }
-    const entries: object[] = [];
-    const done: number[] = [];
-    let bytes = 0;
-    for (const bucket of raw as number[]) {
-      if (done.length > 0 && bytes >= PULL_REPLY_BYTES) break;
-      for (const e of this.store.bucketEntries(bucket)) {
-        entries.push(entryJson(e.key, e.versions));
-        bytes += e.key.length + e.versions.reduce((n, v) => n + versionBytes(v), 0);
-      }
-      done.push(bucket);
-    }
-    return { entries, done };
-  }
-
   // ---- diagnostics ----
 
   /** What this node holds of one key, without catching up or forwarding: for tests and operators. */
@@ -635,7 +553,8 @@ export class KvNode implements PeerHandler {
       keys: this.store.size,
       liveKeys: this.store.liveCount(),
       pendingLinks: this.progress.pendingLinks(),
-      counters: this.counters,
+      counters: { ...this.counters, ...this.causal.counters, received: this.sync.received },
+      shards: { ...this.shards.status(), coordinating: this.resharder.isCoordinating() },
       outboxes: this.replicator.status(),
       limits: { clockEntries: KV_LIMITS.clockEntries, outboxWrites: KV_LIMITS.outboxWrites },
     };

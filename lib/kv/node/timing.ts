@@ -4,7 +4,7 @@ export interface Timing {
   probeIntervalMs: number;
   /** A probe not answered within this is a failed probe. */
   probeTimeoutMs: number;
-  /** A peer with no successful probe for this long is down (KV-SPEC: out of every view within 5 s). */
+  /** A peer with no successful probe for this long is down (the contract: out of every view within 5 s). */
   downAfterMs: number;
   /** How often this node compares bucket sums with a random peer. */
   antiEntropyIntervalMs: number;
@@ -14,6 +14,8 @@ export interface Timing {
   startupWaitMs: number;
   /** Timeout of bulk calls (anti-entropy, state transfer, forwarding). */
   peerTimeoutMs: number;
+  /** How long one node's pulls of a shard it joins may take (a reshard moves up to every key). */
+  transferWaitMs: number;
 }
 
 export const DEFAULT_TIMING: Timing = Object.freeze({
@@ -24,4 +26,5 @@ export const DEFAULT_TIMING: Timing = Object.freeze({
   requestWaitMs: 1000,
   startupWaitMs: 3000,
   peerTimeoutMs: 3000,
+  transferWaitMs: 30_000,
 });

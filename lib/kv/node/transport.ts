@@ -4,9 +4,9 @@
  * /kv-internal/<method>, the in-memory one (memoryTransport.ts) calls the
  * peer's handler directly, for unit tests with no sockets.
  */
-export type PeerMethod = 'probe' | 'join' | 'membership' | 'replicate' | 'sums' | 'pull' | 'push' | 'execute';
+export const PEER_METHODS = ['probe', 'join', 'membership', 'replicate', 'sums', 'pull', 'push', 'execute', 'fetch', 'layout', 'transfer', 'keyCount'] as const;
 
-export const PEER_METHODS: readonly PeerMethod[] = ['probe', 'join', 'membership', 'replicate', 'sums', 'pull', 'push', 'execute'];
+export type PeerMethod = (typeof PEER_METHODS)[number];
 
 export interface Transport {
   /** Call `method` on `peer`; rejects when no answer arrives within `timeoutMs` or the peer refuses the body. */

@@ -1,5 +1,5 @@
 /**
- * Seed 000's door against real processes: every row of KV-SPEC.md's
+ * Seed 000's door against real processes: every row of docs/kv.md's
  * "Door keyValue-store" table, errors included, on three nodes at
  * 127.0.0.2-4:8080 (a fourth, .5, joins and leaves).
  */

@@ -1,11 +1,12 @@
 /**
  * Seed 003's door without shards against real processes: every row of
- * KV-SPEC.md's "Door key-value-store" view and key tables, errors included,
+ * docs/kv.md's "Door key-value-store" view and key tables, errors included,
+ * and the shard routes of a store without SHARD_COUNT,
  * on three nodes at 127.0.0.10-12:8080 started with VIEW and SOCKET_ADDRESS
  * only (a fourth, .13, joins).
  */
 import { expect } from 'chai';
-import { door003 as kv, eventually, send } from './support/client';
+import { door003 as kv, eventually, send, shards003 as shards } from './support/client';
 import { KvCluster, logDirFor } from './support/nodes';
 
 const [A, B, C, D] = ['127.0.0.10:8080', '127.0.0.11:8080', '127.0.0.12:8080', '127.0.0.13:8080'];
@@ -99,6 +100,16 @@ describe('integration kv: seed 003 door, one shard (/key-value-store, /key-value
     }
     expect(Object.keys(meta as object).length).to.be.at.most(3);
     expect(JSON.stringify(meta).length).to.be.below(200);
+  });
+
+  it('without SHARD_COUNT the shard routes answer as one shard, 0, of every member; a reshard needs two nodes per shard', async () => {
+    expect((await shards.ids(A)).body).to.deep.equal({ message: 'Shard IDs retrieved successfully', 'shard-ids': [0] });
+    expect((await shards.nodeShardId(B)).body['shard-id']).to.equal(0);
+    expect((await shards.members(C, 0)).body['shard-id-members']).to.deep.equal([A, B, C]);
+    const counts = await Promise.all([A, B, C].map(async (n) => (await shards.keyCount(n, 0)).body['shard-id-key-count']));
+    expect(counts[0]).to.be.above(0);
+    expect(new Set(counts).size, `${counts}`).to.equal(1);
+    expect((await shards.reshard(A, 2)).status, 'three nodes cannot make two shards of two').to.equal(400);
   });
 
   it('view: GET in the order of VIEW; PUT adds (201, 404 if there); DELETE removes (200, 404 if not there)', async () => {

@@ -1,5 +1,5 @@
 /**
- * Starting a node as a container would be started (KV-SPEC.md "One node,
+ * Starting a node as a container would be started (docs/kv.md "One node,
  * several front doors"): a bare `VIEW=... IP_PORT=... node dist/serverKV.js`
  * binds its own address only, answers a client right after it listens even
  * when its peers are not up yet, ignores variables it does not know, and

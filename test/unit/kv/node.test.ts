@@ -4,58 +4,10 @@
  * as it needs, and checks what clients would see.
  */
 import { expect } from 'chai';
-import { Clock, makeClock } from '../../../lib/core/clock';
-import { silentLogger } from '../../../lib/log';
-import { Op, OpResult } from '../../../lib/kv/core/ops';
-import { MemoryNetwork } from '../../../lib/kv/node/memoryTransport';
-import { KvNode } from '../../../lib/kv/node/node';
-import { FakeTimers } from './support/fakeTimers';
+import { get, put } from './support/ops';
+import { TestCluster } from './support/testCluster';
 
 const [A, B, C, D] = ['10.0.0.2:8080', '10.0.0.3:8080', '10.0.0.4:8080', '10.0.0.5:8080'];
-
-class TestCluster {
-  readonly net = new MemoryNetwork();
-  readonly timers = new FakeTimers();
-  readonly nodes = new Map<string, KvNode>();
-
-  constructor(readonly view: string[]) {}
-
-  node(address: string): KvNode {
-    const n = this.nodes.get(address);
-    if (!n) throw new Error(`no node ${address}`);
-    return n;
-  }
-
-  /** Start a node (again) at `address`, as a fresh process with an empty store. */
-  async start(address: string, view = this.view, announceAdds = false): Promise<KvNode> {
-    this.nodes.get(address)?.stop();
-    const node = new KvNode({ self: address, view, announceAdds, transport: this.net.transport(address), log: silentLogger, timers: this.timers });
-    this.nodes.set(address, node);
-    this.net.attach(address, node);
-    await this.timers.during(node.start());
-    return node;
-  }
-
-  async startAll(): Promise<void> {
-    for (const a of this.view) await this.start(a);
-  }
-
-  kill(address: string): void {
-    this.node(address).stop();
-    this.net.detach(address);
-  }
-
-  run(address: string, op: Op): Promise<OpResult> {
-    return this.timers.during(this.node(address).execute(op));
-  }
-
-  stopAll(): void {
-    for (const n of this.nodes.values()) n.stop();
-  }
-}
-
-const put = (key: string, value: string, context: Clock = makeClock()): Op => ({ kind: 'put', key, value, context });
-const get = (key: string, context: Clock = makeClock()): Op => ({ kind: 'get', key, context });
 
 describe('kv node, stepped in memory', () => {
   let cluster: TestCluster;

@@ -85,8 +85,8 @@ export const door000 = {
 
 /** Seed 003's client: JSON bodies, GET with none. */
 export const door003 = {
-  put: (node: string, key: string, value: unknown, meta: unknown = '') =>
-    send(node, { method: 'PUT', path: `/key-value-store/${encodeURIComponent(key)}`, json: { value, 'causal-metadata': meta } }),
+  put: (node: string, key: string, value: unknown, meta: unknown = '', timeoutMs?: number) =>
+    send(node, { method: 'PUT', path: `/key-value-store/${encodeURIComponent(key)}`, json: { value, 'causal-metadata': meta }, timeoutMs }),
   get: (node: string, key: string, meta?: unknown) =>
     meta === undefined
       ? send(node, { method: 'GET', path: `/key-value-store/${encodeURIComponent(key)}` })
@@ -97,6 +97,29 @@ export const door003 = {
   addNode: (node: string, address: string) => send(node, { method: 'PUT', path: '/key-value-store-view', json: { 'socket-address': address } }),
   removeNode: (node: string, address: string) => send(node, { method: 'DELETE', path: '/key-value-store-view', json: { 'socket-address': address } }),
 };
+
+/** Seed 003's shard routes. */
+export const shards003 = {
+  ids: (node: string) => send(node, { method: 'GET', path: '/key-value-store-shard/shard-ids' }),
+  nodeShardId: (node: string) => send(node, { method: 'GET', path: '/key-value-store-shard/node-shard-id' }),
+  members: (node: string, id: number | string) => send(node, { method: 'GET', path: `/key-value-store-shard/shard-id-members/${id}` }),
+  keyCount: (node: string, id: number | string) => send(node, { method: 'GET', path: `/key-value-store-shard/shard-id-key-count/${id}` }),
+  addMember: (node: string, id: number | string, address: string) =>
+    send(node, { method: 'PUT', path: `/key-value-store-shard/add-member/${id}`, json: { 'socket-address': address } }),
+  reshard: (node: string, count: unknown) => send(node, { method: 'PUT', path: '/key-value-store-shard/reshard', json: { 'shard-count': count }, timeoutMs: 60_000 }),
+};
+
+/** Run `fn` over `items`, at most `limit` at a time (a client's bounded concurrency). */
+export async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 
 /** What a node holds of a key, without catching up or forwarding. */
 export async function localWinner(node: string, key: string): Promise<{ value?: unknown; deleted?: boolean; origin?: string } | null> {

@@ -1,5 +1,5 @@
 /**
- * Separate network stacks for partition tests (KV-SPEC.md "How it is
+ * Separate network stacks for partition tests (docs/kv.md "How it is
  * tested"): one Linux network namespace per node, each joined by a veth pair
  * to a bridge in the test's own namespace, so the test reaches every node
  * while the nodes can be cut from one another. There is no iptables or tc
@@ -8,15 +8,16 @@
  * dropped (peers time out, as across a real partition) while the client's
  * path through the bridge stays up. Healing deletes those entries.
  *
- * Everything is named with the kvt prefix; teardown() removes it all and is
- * also run first, for what a crashed run left behind. A blackhole route of
- * higher metric under the subnet makes sure nothing addressed to it ever
- * leaves the machine, even between a bridge's removal and the route's.
+ * Everything is named with a scope's prefix (kvt by default; the shard tests
+ * use kvs and their own subnet, so the two never collide); teardown()
+ * removes it all and is also run first, for what a crashed run left behind.
+ * A blackhole route of higher metric under the subnet makes sure nothing
+ * addressed to it ever leaves the machine, even between a bridge's removal
+ * and the route's.
  */
 import { execFileSync } from 'node:child_process';
 
 export const SUBNET = '10.213.77';
-const BRIDGE = 'kvt-br0';
 const UNUSED_MAC = '02:00:00:00:00:01';
 
 function ip(...args: string[]): string {
@@ -30,6 +31,14 @@ function tryIp(...args: string[]): void {
     // already gone
   }
 }
+
+/** The names and addresses one test file's namespaces use. */
+export interface Scope {
+  prefix: string;
+  subnet: string;
+}
+
+export const DEFAULT_SCOPE: Scope = { prefix: 'kvt', subnet: SUBNET };
 
 export interface NetNode {
   netns: string;
@@ -48,31 +57,34 @@ export function canUseNetns(): boolean {
   }
 }
 
-export function teardown(): void {
-  const spaces = ip('netns', 'list').split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith('kvt-'));
+export function teardown(scope: Scope = DEFAULT_SCOPE): void {
+  const mine = (n: string | undefined) => n?.startsWith(`${scope.prefix}-`) === true;
+  const spaces = ip('netns', 'list').split('\n').map((l) => l.split(' ')[0]).filter(mine);
   for (const ns of spaces) tryIp('netns', 'del', ns);
-  const links = ip('-o', 'link', 'show').split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter((n) => n?.startsWith('kvt-'));
+  const links = ip('-o', 'link', 'show').split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter(mine);
   for (const link of links) tryIp('link', 'del', link);
-  tryIp('route', 'del', 'blackhole', `${SUBNET}.0/24`, 'metric', '4000');
+  tryIp('route', 'del', 'blackhole', `${scope.subnet}.0/24`, 'metric', '4000');
 }
 
-/** `count` namespaces kvt-n1.., nodes at SUBNET.11.. on `port`, all on one bridge. */
-export function setup(count: number, port: number): NetNode[] {
-  teardown();
-  ip('route', 'add', 'blackhole', `${SUBNET}.0/24`, 'metric', '4000');
-  ip('link', 'add', BRIDGE, 'type', 'bridge');
-  ip('addr', 'add', `${SUBNET}.1/24`, 'dev', BRIDGE);
-  ip('link', 'set', BRIDGE, 'up');
+/** `count` namespaces <prefix>-n1.., nodes at <subnet>.11.. on `port`, all on one bridge. */
+export function setup(count: number, port: number, scope: Scope = DEFAULT_SCOPE): NetNode[] {
+  const { prefix, subnet } = scope;
+  const bridge = `${prefix}-br0`;
+  teardown(scope);
+  ip('route', 'add', 'blackhole', `${subnet}.0/24`, 'metric', '4000');
+  ip('link', 'add', bridge, 'type', 'bridge');
+  ip('addr', 'add', `${subnet}.1/24`, 'dev', bridge);
+  ip('link', 'set', bridge, 'up');
   const nodes: NetNode[] = [];
   for (let i = 1; i <= count; i++) {
-    const netns = `kvt-n${i}`;
-    const host = `${SUBNET}.${10 + i}`;
-    const device = `kvt-p${i}`;
+    const netns = `${prefix}-n${i}`;
+    const host = `${subnet}.${10 + i}`;
+    const device = `${prefix}-p${i}`;
     ip('netns', 'add', netns);
-    ip('link', 'add', `kvt-h${i}`, 'type', 'veth', 'peer', 'name', device);
+    ip('link', 'add', `${prefix}-h${i}`, 'type', 'veth', 'peer', 'name', device);
     ip('link', 'set', device, 'netns', netns);
-    ip('link', 'set', `kvt-h${i}`, 'master', BRIDGE);
-    ip('link', 'set', `kvt-h${i}`, 'up');
+    ip('link', 'set', `${prefix}-h${i}`, 'master', bridge);
+    ip('link', 'set', `${prefix}-h${i}`, 'up');
     ip('-n', netns, 'link', 'set', 'lo', 'up');
     ip('-n', netns, 'addr', 'add', `${host}/24`, 'dev', device);
     ip('-n', netns, 'link', 'set', device, 'up');

@@ -28,10 +28,13 @@ export class KvCluster {
     readonly api: Api,
     readonly logDir: string,
     readonly netnsOf: (address: string) => string | undefined = () => undefined,
+    /** Environment every node of `addresses` gets besides VIEW and its address (SHARD_COUNT). */
+    readonly env: Record<string, string> = {},
   ) {}
 
-  async start(address: string, view = this.addresses): Promise<Managed> {
-    const p = await startNode({ address, view, api: this.api, netns: this.netnsOf(address), logDir: this.logDir });
+  /** Start a node; one outside `addresses` (a node that joins later) gets no extra environment unless `env` says. */
+  async start(address: string, view = this.addresses, env = this.addresses.includes(address) ? this.env : {}): Promise<Managed> {
+    const p = await startNode({ address, view, api: this.api, netns: this.netnsOf(address), logDir: this.logDir, env });
     this.procs.set(address, p);
     return p;
   }
