@@ -23,10 +23,19 @@ export function jsonClockArb(ids: readonly string[] = HOSTILE_IDS, maxCounter = 
     .map((d) => JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(d)))) as Clock);
 }
 
+/** Clocks over ordinary and hostile ids, built both with makeClock and by JSON.parse. */
+export const anyClockArb: fc.Arbitrary<Clock> = fc.oneof(clockArb(), clockArb([...IDS, ...HOSTILE_IDS]), jsonClockArb());
+
 /** A clock from JSON text, as a client sends it. */
 export function fromJson(text: string): Clock {
   return JSON.parse(text) as Clock;
 }
+
+/** A version from a choice and its clock as JSON text: v(3, '{"a":1}'). */
+export const v = (choice: number, clock: string): Version => ({ choice, clock: fromJson(clock) });
+
+/** The choices a state holds, in the order it holds them. */
+export const choices = (s: TeaState) => s.versions.map((x) => x.choice);
 
 export const smallChoiceArb = fc.integer({ min: 0, max: 4 });
 export const finiteDoubleArb = fc.double({ noNaN: true, noDefaultInfinity: true });

@@ -1,8 +1,7 @@
 /**
- * The DB's gossip, on whole rings in one process: each Replica over a
- * MemoryTeaStore, joined to one in-memory Hub by a LocalLink. No sockets
- * and no timers of their own: the clock is a number the test moves, and the
- * background runs when the test calls tick().
+ * The DB's gossip working, on whole in-memory rings (test/unit/support/replicaRing.ts):
+ * step by step as the contract says, deletes, what the background timer
+ * moves, and convergence of random operations (property).
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -10,49 +9,8 @@ import { Clock } from '../../lib/core/clock';
 import { dbName } from '../../lib/core/ring';
 import { EMPTY, TeaState, Version, mergeTombstone, mergeVersion, rating } from '../../lib/core/versions';
 import { tupleOf } from '../../lib/core/wire';
-import { Replica, ReplicaUnavailableError } from '../../lib/db/replica';
-import { MemoryStorage, MemoryTeaStore, emptyStorage, wipe } from '../../lib/db/store';
-import { silentLogger } from '../../lib/log';
-import { Hub } from '../../lib/queue/hub';
-import { MemoryJournal } from '../../lib/queue/journal';
-import { LocalLink } from '../../lib/queue/link';
-import { canonical, clockArb, fromJson, smallChoiceArb } from './helpers';
-
-const FLUSH = 1500;
-const v = (choice: number, clock: string): Version => ({ choice, clock: fromJson(clock) });
-const choices = (s: TeaState) => s.versions.map((x) => x.choice);
-
-interface Ring {
-  hub: Hub;
-  clock: { now: number };
-  storages: MemoryStorage[];
-  replicas: Replica[];
-  /** A replica over storage i, as a (re)started DB process would be. */
-  open(i: number): Replica;
-}
-
-async function makeRing(ndb: number, digestLength: number, links: LocalLink[] = []): Promise<Ring> {
-  const hub = new Hub(new MemoryJournal());
-  const clock = { now: 0 };
-  const storages = Array.from({ length: ndb }, () => emptyStorage());
-  const open = (i: number) => {
-    const link = ndb > 1 ? new LocalLink(hub, dbName((i + ndb - 1) % ndb), dbName(i)) : null;
-    if (link) links[i] = link;
-    const store = new MemoryTeaStore(storages[i], (ndb + 1) * FLUSH, () => clock.now);
-    return new Replica({ id: i, ndb, digestLength, flushAfterMs: FLUSH, store, link, log: silentLogger, now: () => clock.now, timers: false, flushedGraceMs: 0 });
-  };
-  const replicas = storages.map((_, i) => open(i));
-  for (const r of replicas) await r.start();
-  return { hub, clock, storages, replicas, open };
-}
-
-/** Messages the hub holds on a channel, delivered or not. */
-const held = (ring: Ring, channel: string) => ring.hub.stats()[channel]?.held ?? 0;
-/** Tuples the stored digest of DB i holds. */
-const stored = (ring: Ring, i: number) => ring.storages[i].digest.map((t) => JSON.parse(t) as { primary: string; key: string });
-
-/** Let promise callbacks (sends answered, groups settled) run. */
-const settle = () => new Promise((r) => setImmediate(r));
+import { canonical, choices, clockArb, settle, smallChoiceArb, v } from './helpers';
+import { FLUSH, held, makeRing, stored } from './support/replicaRing';
 
 describe('db/Replica on an in-memory ring', () => {
   describe('step by step, as the contract says', () => {
@@ -206,85 +164,6 @@ describe('db/Replica on an in-memory ring', () => {
       ring.replicas[0].tick();
       for (let k = 0; k < 3; k++) await settle();
       expect(ring.storages[0].digest).to.deep.equal([]);
-    });
-  });
-
-  describe('the queue unreachable', () => {
-    it('writes are answered, the tuples stay stored, and go first, in order, once the link is back', async () => {
-      const links: LocalLink[] = [];
-      const ring = await makeRing(2, 1, links);
-      links[0].disconnect();
-      await ring.replicas[0].write('a', v(1, '{"a":1}'));
-      await ring.replicas[0].write('b', v(2, '{"a":1}'));
-      expect(ring.replicas[0].pending).to.equal(2);
-      expect(held(ring, 'db0')).to.equal(0);
-      links[0].reconnect();
-      await settle();
-      expect(ring.replicas[0].pending).to.equal(0);
-      await ring.replicas[1].read('a');
-      expect(choices(ring.storages[1].teas.get('b')!)).to.deep.equal([2]);
-    });
-
-    it('chunks held unapplied when the link drops come again on reconnect, and are applied once', async () => {
-      const links: LocalLink[] = [];
-      const ring = await makeRing(2, 1, links);
-      await ring.replicas[0].write('a', v(1, '{"a":1}'));
-      expect(ring.replicas[1].health.inbox).to.equal(1);
-      links[1].disconnect();
-      links[1].reconnect();
-      expect(ring.replicas[1].health.inbox, 'the same chunk, not a second copy').to.equal(1);
-      expect(choices(await ring.replicas[1].read('a'))).to.deep.equal([1]);
-      expect(held(ring, 'db0')).to.equal(0);
-    });
-  });
-
-  describe('restarts and an external FLUSHALL', () => {
-    it('a DB restarted over its storage resumes sending its stored digest', async () => {
-      const ring = await makeRing(2, 2);
-      await ring.replicas[0].write('t', v(1, '{"a":1}'));
-      ring.replicas[0].stop();
-      const again = ring.open(0);
-      await again.start();
-      expect(again.pending).to.equal(1);
-      await again.write('u', v(1, '{"a":1}'));
-      await ring.replicas[1].read('x');
-      expect([...ring.storages[1].teas.keys()].sort()).to.deep.equal(['t', 'u']);
-    });
-
-    it('after a wipe the background writes nothing, reads see the wiped storage, and a client write claims it again', async () => {
-      const ring = await makeRing(3, 2);
-      await ring.replicas[0].write('t', v(1, '{"a":1}'));
-      await ring.replicas[0].write('u', v(1, '{"a":1}'));
-      await ring.replicas[1].write('x', v(1, '{"a":1}'));
-      await ring.replicas[0].write('t2', v(1, '{"a":1}'));
-      await ring.replicas[0].write('u2', v(1, '{"a":1}'));
-      wipe(ring.storages[1]);
-      ring.clock.now = 10 * FLUSH;
-      ring.replicas[1].tick();
-      for (let k = 0; k < 5; k++) await settle();
-      expect(ring.storages[1].teas.size, 'the timer wrote nothing into the wiped storage').to.equal(0);
-      expect(ring.replicas[1].health.status).to.equal('flushed');
-      expect(choices(await ring.replicas[1].read('t2')), 'a read answers from the storage as it is').to.deep.equal([]);
-      expect(ring.storages[1].teas.size).to.equal(0);
-      expect(choices(await ring.replicas[1].write('y', v(5, '{"b":1}'))), 'a write claims it again').to.deep.equal([5]);
-      expect(ring.replicas[1].health.status).to.equal('serving');
-      expect(choices(await ring.replicas[1].read('t2')), 'and the inbox is merged again').to.deep.equal([1]);
-    });
-
-    it('a DB whose storage another process has taken writes nothing more and refuses requests', async () => {
-      const ring = await makeRing(2, 1);
-      const old = ring.replicas[0];
-      const newer = ring.open(0);
-      await newer.start();
-      await old.write('t', v(1, '{"a":1}')).then(
-        () => expect.fail('the old process wrote'),
-        (e) => expect(e).to.be.instanceOf(Error),
-      );
-      expect(old.health.status).to.equal('superseded');
-      await old.write('t', v(1, '{"a":1}')).catch((e) => expect(e).to.be.instanceOf(ReplicaUnavailableError));
-      expect(ring.storages[0].teas.has('t')).to.equal(false);
-      await newer.write('t', v(2, '{"a":1}'));
-      expect(choices(ring.storages[0].teas.get('t')!)).to.deep.equal([2]);
     });
   });
 
