@@ -50,6 +50,10 @@ export const TEST_FILES = Object.freeze({
   queue: 5,
   queueBatch: 6,
   link: 7,
+  redisStoreFence: 8,
+  redisStoreCache: 9,
+  redisStoreIndex: 10,
+  linkFailures: 11,
 });
 export type TestFile = keyof typeof TEST_FILES;
 const FIRST_TEST_BLOCK = 10;
