@@ -68,7 +68,7 @@ export function useOwnQueue(file: { layout: TestLayout }, backing: Backing): Own
 }
 
 // The routes beside the contract's: a batch put as NDJSON (one chunk) and the channels' counts. Each test starts
-// from an empty queue. (The DBs themselves use the gossip link: test/integration/link.test.ts.)
+// from an empty queue. (The DBs themselves use the gossip link: test/integration/linkDelivery.test.ts and linkFailures.test.ts.)
 /** The describe of the routes beside the contract's, on `own`'s queue: `tests` adds its tests. */
 export function describeInternalRoutes(own: OwnQueue, tests: (api: QueueApi) => void): void {
   describe('routes beside the contract\'s: POST batch, GET stats', function () {
