@@ -19,17 +19,17 @@
 import Redis, { RedisOptions, ReplyError } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { BucketIndex, Words } from '../core/antiEntropy';
-import { Clock } from '../core/clock';
 import { EMPTY, TeaState } from '../core/versions';
-import { StoredForm, parseClock, parseVersions, storedFormOf } from '../core/wire';
+import { StoredForm, parseState, storedFormOf } from '../core/wire';
 import {
-  ClaimMode, CommitGroup, CommitResult, CorruptValueError, DEFAULT_RECENT_MS, FencedError, IndexedEntry, StepResult, TeaStore, planCommit,
+  ClaimMode, CommitGroup, CommitResult, CorruptValueError, DEAD_LETTER_LIMIT, DEFAULT_RECENT_MS, FencedError, IndexedEntry, StepResult, TeaStore, planCommit,
 } from './store';
 
 export const ratingKey = (tea: string) => `/rating/${tea}`;
 export const tombstoneKey = (tea: string) => `tombstone:${tea}`;
 export const OWNER_KEY = 'gossip:owner';
 export const DIGEST_KEY = 'gossip:digest';
+export const DEAD_KEY = 'gossip:dead';
 
 /** Teas remembered decoded: a hot working set for a few MB. */
 const REMEMBERED_TEAS = 10_000;
@@ -38,6 +38,7 @@ const REMEMBERED_TEXTS = 100_000;
 
 const COMMIT_COMMAND = 'teaCommit';
 const CLAIM_COMMAND = 'teaClaim';
+const SET_ASIDE_COMMAND = 'teaSetAside';
 
 /**
  * How a DB connects to its Redis (serverDB.ts spreads these into its
@@ -47,7 +48,7 @@ const CLAIM_COMMAND = 'teaClaim';
  */
 export const STORE_REDIS_OPTIONS: Pick<RedisOptions, 'enableAutoPipelining' | 'autoPipeliningIgnoredCommands'> = {
   enableAutoPipelining: true,
-  autoPipeliningIgnoredCommands: [COMMIT_COMMAND, CLAIM_COMMAND],
+  autoPipeliningIgnoredCommands: [COMMIT_COMMAND, CLAIM_COMMAND, SET_ASIDE_COMMAND],
 };
 
 // KEYS: owner, digest, then per tea its rating hash and tombstone. ARGV: owner id, how many tuples to
@@ -100,7 +101,18 @@ redis.call('SET', KEYS[1], ARGV[1])
 return redis.call('LRANGE', KEYS[2], 0, -1)
 `;
 
+// KEYS: owner, dead letters. ARGV: owner id, how many to keep, the entries. Nothing unless this process owns the Redis.
+const SET_ASIDE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for j = 3, #ARGV, 1000 do
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, j, math.min(j + 999, #ARGV)))
+end
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+return 1
+`;
+
 type ScriptedRedis = Redis & {
+  teaSetAside(owner: string, dead: string, id: string, keep: string, ...entries: string[]): Promise<number>;
   teaCommit(numberOfKeys: number, keys: string[], args: string[]): Promise<number[]>;
   teaClaim(owner: string, digest: string, id: string, mode: ClaimMode): Promise<string[] | null>;
 };
@@ -123,20 +135,15 @@ function parseStored(text: string, key: string, field: string): unknown {
 
 function decode(tea: string, stored: Stored): TeaState {
   if (stored.clocks === '' && stored.tombstone === '') return EMPTY;
-  let versions: TeaState['versions'] = [];
-  if (stored.clocks !== '') {
-    const key = ratingKey(tea);
-    const parsed = parseVersions(parseStored(stored.choices, key, 'choices'), parseStored(stored.clocks, key, 'clocks'));
-    if (!parsed.ok) throw new CorruptValueError(`${key} holds an invalid value: ${parsed.error}`);
-    versions = parsed.value;
-  }
-  let tombstone: Clock | null = null;
-  if (stored.tombstone !== '') {
-    const parsed = parseClock(parseStored(stored.tombstone, tombstoneKey(tea), 'tombstone'), 'tombstone');
-    if (!parsed.ok) throw new CorruptValueError(`${tombstoneKey(tea)} holds an invalid value: ${parsed.error}`);
-    tombstone = parsed.value;
-  }
-  return { versions, tombstone };
+  const key = ratingKey(tea);
+  const live = stored.clocks !== '';
+  const parsed = parseState(
+    live ? parseStored(stored.choices, key, 'choices') : [],
+    live ? parseStored(stored.clocks, key, 'clocks') : [],
+    stored.tombstone === '' ? null : parseStored(stored.tombstone, tombstoneKey(tea), 'tombstone'),
+  );
+  if (!parsed.ok) throw new CorruptValueError(`${key} holds an invalid value: ${parsed.error}`);
+  return parsed.value;
 }
 
 const encode = storedFormOf;
@@ -166,6 +173,7 @@ export class RedisTeaStore implements TeaStore {
   constructor(redis: Redis, options: RedisStoreOptions = {}) {
     redis.defineCommand(COMMIT_COMMAND, { lua: COMMIT });
     redis.defineCommand(CLAIM_COMMAND, { numberOfKeys: 2, lua: CLAIM });
+    redis.defineCommand(SET_ASIDE_COMMAND, { numberOfKeys: 2, lua: SET_ASIDE });
     this.redis = redis as ScriptedRedis;
     this.limits = options.limits ?? { teas: REMEMBERED_TEAS, texts: REMEMBERED_TEXTS };
     this.now = options.now ?? Date.now;
@@ -335,6 +343,10 @@ export class RedisTeaStore implements TeaStore {
       if (!(state instanceof Error) && state !== EMPTY) out.push({ tea, state, ageMs: this.index.ageOf(tea, now) });
     });
     return out;
+  }
+
+  async setAside(entries: readonly string[]): Promise<void> {
+    if (entries.length > 0) await this.redis.teaSetAside(OWNER_KEY, DEAD_KEY, this.id, String(DEAD_LETTER_LIMIT), ...entries.slice(-DEAD_LETTER_LIMIT));
   }
 
   async close(): Promise<void> {
