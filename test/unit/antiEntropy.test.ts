@@ -124,7 +124,7 @@ function inProcessPeers(peers: Map<number, AntiEntropy>, down = new Set<number>(
       let out: unknown;
       if (bucket === undefined) out = { sums: peer.sums() };
       else if (method === 'GET') out = { entries: await peer.entries(Number(bucket)) };
-      else out = { merged: await peer.merge(JSON.parse(body?.toString() ?? '{}').entries) };
+      else out = { merged: await peer.merge(JSON.parse(body?.toString() ?? '{}').entries, Number(bucket)) };
       return { status: 200, body: JSON.stringify(out) };
     },
     close() {},
