@@ -194,7 +194,7 @@ export class Replica {
       this.counts.refusedWrites++;
       throw new LimitError(
         `refused: the write would leave ${JSON.stringify(tea)} holding ${problem}. Read the tea, then write with one clock that covers ` +
-          'every clock it returns (their merge, plus your own counter): that one version replaces them all.',
+          'every clock it returns (their merge, plus your own counter): that one version replaces them all; or use fewer client ids.',
       );
     };
     const result = await this.submit({ tea, change, digest: (_b, after) => this.tupleText(tea, after) }, true);
