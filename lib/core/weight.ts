@@ -2,14 +2,16 @@
  * How big a tea's state is, in the units of its limits (core/limits.ts):
  * versions, clock entries (the tombstone's included) and characters of its
  * stored JSON (choices, clocks, tombstone: exactly the lengths of
- * storedFormOf's texts). A clock's and a version's weights are remembered
- * (they are immutable and shared by every state that holds them), so
- * weighing a state costs one step per version, not a pass over its clocks:
- * it runs on every write and every gossip merge.
+ * storedFormOf's texts), by a walk over the clocks' ids that makes no
+ * text: it runs on every write and every gossip merge. Large clocks are
+ * measured once each (clocks are immutable and shared by every state that
+ * holds them); small ones are walked each time, since remembering costs
+ * more than that (0.7 us a clock in a WeakMap, most of it the collector's,
+ * against 0.1 for the walk).
  */
 import type { Clock } from './clock';
 import type { TeaLimits } from './limits';
-import type { TeaState, Version } from './versions';
+import type { TeaState } from './versions';
 
 export interface Weight {
   versions: number;
@@ -22,9 +24,6 @@ interface Part {
   chars: number;
 }
 
-const clockParts = new WeakMap<Clock, Part>();
-const versionParts = new WeakMap<Version, Part>();
-
 /** Characters needing an escape in JSON, or a surrogate (a lone one is escaped): such ids are measured by JSON.stringify. */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
@@ -32,25 +31,30 @@ function quotedLength(id: string): number {
   return NEEDS_ESCAPE.test(id) ? JSON.stringify(id).length : id.length + 2;
 }
 
+/** Digits of a counter (an integer >= 0), without making its string. */
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+/** Clocks with at least this many entries are measured once each (a walk costs more than remembering). */
+const REMEMBER_FROM_ENTRIES = 16;
+const clockParts = new WeakMap<Clock, Part>();
+
 /** Entries of a clock and the length of its JSON text. */
 export function clockPart(clock: Clock): Part {
   const known = clockParts.get(clock);
   if (known !== undefined) return known;
   const ids = Object.keys(clock);
-  let chars = ids.length === 0 ? 2 : 1 + ids.length; // braces, and a colon or comma per entry less one
-  for (const id of ids) chars += quotedLength(id) + 1 + String(clock[id]).length;
-  const part = { entries: ids.length, chars: ids.length === 0 ? 2 : chars };
-  clockParts.set(clock, part);
-  return part;
-}
-
-/** A version's clock entries, and its share of the stored choices and clocks texts (a comma each included). */
-function versionPart(version: Version): Part {
-  const known = versionParts.get(version);
-  if (known !== undefined) return known;
-  const clock = clockPart(version.clock);
-  const part = { entries: clock.entries, chars: clock.chars + String(version.choice).length + 2 };
-  versionParts.set(version, part);
+  if (ids.length === 0) return { entries: 0, chars: 2 };
+  let chars = 1 + ids.length; // braces, and a colon or comma per entry less one
+  for (const id of ids) chars += quotedLength(id) + 1 + digits(clock[id]);
+  const part = { entries: ids.length, chars };
+  if (ids.length >= REMEMBER_FROM_ENTRIES) clockParts.set(clock, part);
   return part;
 }
 
@@ -58,9 +62,10 @@ export function weigh(state: TeaState): Weight {
   let clockEntries = 0;
   let chars = 0;
   for (const v of state.versions) {
-    const part = versionPart(v);
+    const part = clockPart(v.clock);
     clockEntries += part.entries;
-    chars += part.chars;
+    // The version's share of the stored choices and clocks texts, a comma each included.
+    chars += part.chars + String(v.choice).length + 2;
   }
   // "[a,b]" twice: two brackets each, and one comma fewer than versions each.
   if (state.versions.length > 0) chars += 2;
