@@ -123,7 +123,8 @@ export class Replica {
   private ops: Op[] = [];
   /** Requests waiting for gossip received before them to be merged. */
   private owed: Owed[] = [];
-  private timerApply = false;
+  /** The timer found the inbox aged: merge what had arrived by then (up to this place), then send the whole digest. */
+  private timerMark: number | null = null;
   private trimWanted = false;
   private loop: Promise<void> | null = null;
   private sentWaiters: SentWaiter[] = [];
@@ -275,7 +276,7 @@ export class Replica {
   }
 
   private hasGroupWork(): boolean {
-    return this.ops.length > 0 || (this.owed.length > 0 && this.state.inboxSize > 0) || this.timerApply || this.trimWanted;
+    return this.ops.length > 0 || (this.owed.length > 0 && this.state.inboxSize > 0) || this.timerMark !== null || this.trimWanted;
   }
 
   private async runGroups(): Promise<void> {
@@ -297,9 +298,8 @@ export class Replica {
 
   private async runGroup(): Promise<void> {
     const ops = this.ops;
-    const flushAll = this.timerApply;
+    const timerMark = this.timerMark;
     this.ops = [];
-    this.timerApply = false;
     this.trimWanted = false;
     // One commit merges at most a chunk's worth of gossip: what is left waits for the next, and requests wait for what they are owed.
     const chunks = this.gossips ? this.state.takeInbox(LIMITS.chunk) : [];
@@ -313,7 +313,6 @@ export class Replica {
       this.counts.chunksApplied += chunks.length;
       const now = this.now();
       let through = this.state.append(result.appended, now);
-      if (flushAll && this.state.inboxSize === 0) through = this.state.flushAll();
       const refused = gossip.steps.flatMap((step, k) => {
         const error = result.results[ops.length + k].error;
         return error instanceof LimitError ? [{ text: step.digest as string, reason: error.message }] : [];
@@ -324,7 +323,10 @@ export class Replica {
         this.link?.done(chunks.map((c) => c.id));
         this.lastGossipAt = now;
       }
-      if (flushAll && this.state.inboxSize > 0) this.timerApply = true;
+      if (timerMark !== null && this.state.mergedThrough() >= timerMark) {
+        through = this.state.flushAll();
+        if (this.timerMark === timerMark) this.timerMark = null;
+      }
       ops.forEach((op, k) => this.owed.push({ mark: op.mark, resolve: () => op.resolve(result.results[k]), fail: () => op.resolve(result.results[k]) }));
       const merged = this.state.mergedThrough();
       const ready = this.owed.filter((o) => o.mark <= merged);
@@ -339,6 +341,7 @@ export class Replica {
       this.state.unapplied(chunks, now);
       const owed = this.owed;
       this.owed = [];
+      this.timerMark = null;
       this.failed(e, ops, owed);
     } finally {
       this.schedule();
@@ -513,7 +516,7 @@ export class Replica {
     }
     if (this.status !== 'serving') return;
     const due = this.state.tick(this.now());
-    if (due.applyInbox) this.timerApply = true;
+    if (due.applyInbox) this.timerMark = Math.max(this.timerMark ?? 0, this.state.received);
     if (due.trim) this.trimWanted = true;
     if (due.applyInbox || due.trim) this.kick();
     this.pump();
