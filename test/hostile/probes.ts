@@ -176,6 +176,7 @@ export async function largeClocks(t: Target, puts: number, entries: number): Pro
 export async function bigDelete(t: Target, entries: number): Promise<Record<string, unknown>> {
   const tea = 'big-delete';
   const primary = t.ring.primaryOf(tea);
+  const during = spreadMs(t, 'written-during-big-delete', (primary + 1) % NDB);
   const first = await putRating(t.lb, tea, 1, bigClock('left-', entries));
   const second = await putRating(t.lb, tea, 2, bigClock('right-', entries));
   const del = await request(t.lb, { method: 'DELETE', path: teaPath(tea), headers: { Accept: 'application/json' } });
@@ -195,7 +196,7 @@ export async function bigDelete(t: Target, entries: number): Promise<Record<stri
   return {
     puts: [first.status, second.status], secondPut: second.status === 200 ? null : second.text, deleteStatus: del.status,
     tombstoneEntries: tombstone === null ? 0 : Object.keys(JSON.parse(tombstone)).length,
-    getAtPrimary: statusOf(getAtPrimary), atEveryDb: everywhere,
+    getAtPrimary: statusOf(getAtPrimary), atEveryDb: everywhere, spreadDuringMs: await during,
     spreadAfterMs: await spreadMs(t, 'written-after-big-delete', primary),
   };
 }
@@ -217,6 +218,7 @@ export async function sameTeaBatch(t: Target, n: number, perBatch: number, overL
   const headers = { ...t.internal, 'Content-Type': 'application/x-ndjson', Accept: 'application/json' };
   const lines = (from: number, count: number) => Array.from({ length: count }, (_, k) => JSON.stringify(tupleOf('db0', tea, (from + k) % 10, { batcher: from + k + 1 }))).join('\n');
   const start = Date.now();
+  const during = spreadMs(t, 'written-during-batches', 2);
   const statuses: (number | 'err')[] = [];
   for (let from = 0; from < n; from += perBatch) {
     statuses.push(statusOf(await settle(request(t.q, { method: 'POST', path: '/q/db0/batch', headers, body: lines(from, Math.min(perBatch, n - from)), timeoutMs: 30_000 }))));
@@ -237,6 +239,7 @@ export async function sameTeaBatch(t: Target, n: number, perBatch: number, overL
   return {
     batchStatuses: statusCounts(statuses), overLimit: `${statusOf(over)} ${over?.text.slice(0, 200)}`, mergedAtDb1to3Ms: mergedMs, atEveryDb: views,
     stackErrors: [1, 2, 3].map((i) => t.logLines(`serverDB${i}.log`).filter((l) => /call stack/i.test(l)).length),
+    spreadDuringMs: await during,
     spreadAfterMs: await spreadMs(t, 'written-after-batch', 0),
   };
 }
@@ -322,10 +325,11 @@ export async function gzipBombs(t: Target, n: number, auth: Record<string, strin
   const aeBomb = gzipSync(Buffer.from(`{"entries":[],"pad":"${pad}"}`));
   const qBomb = gzipSync(Buffer.from(`{"a":"${pad}"}\n`));
   const headers = (type: string) => ({ ...auth, 'Content-Type': type, 'Content-Encoding': 'gzip', Accept: 'application/json' });
+  const during = spreadMs(t, `written-during-bombs-${Object.keys(auth).length}`, 1);
   const ae = await Promise.all(Array.from({ length: n }, () => settle(request(t.db(1), { method: 'PUT', path: '/ae/buckets/0', headers: headers('application/json'), body: aeBomb, timeoutMs: 60_000 }))));
   const q = await Promise.all(Array.from({ length: n }, () => settle(request(t.q, { method: 'POST', path: '/q/bombed/batch', headers: headers('application/x-ndjson'), body: qBomb, timeoutMs: 60_000 }))));
   return {
-    bodyBytes: aeBomb.length, ae: statusCounts(ae.map(statusOf)), queue: statusCounts(q.map(statusOf)),
+    bodyBytes: aeBomb.length, ae: statusCounts(ae.map(statusOf)), queue: statusCounts(q.map(statusOf)), spreadDuringMs: await during,
     alive: { db1: (await dbHealth(t, 1)) !== null, queue: typeof (await queueStats(t)) !== 'string' },
   };
 }
@@ -335,6 +339,7 @@ export async function gzipBombs(t: Target, n: number, auth: Record<string, strin
 /** Item 6: one small request of many bad entries, a body that never finishes, a route in capitals. */
 export async function operations(t: Target, badEntries: number, slowBodyCapMs: number): Promise<Record<string, unknown>> {
   const before = t.logLines('serverDB1.log').length + t.logLines('serverDB2.log').length;
+  const during = spreadMs(t, 'written-during-operations', 3);
   const body = gzipSync(Buffer.from(JSON.stringify({ entries: Array.from({ length: badEntries }, () => ({})) })));
   const ae = await settle(request(t.db(1), { method: 'PUT', path: '/ae/buckets/0', headers: { ...t.internal, 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', Accept: 'application/json' }, body, timeoutMs: 30_000 }));
   const lines = gzipSync(Buffer.from(Array.from({ length: badEntries }, () => '{}').join('\n')));
@@ -351,7 +356,7 @@ export async function operations(t: Target, badEntries: number, slowBodyCapMs: n
   redis.disconnect();
   return {
     aeBodyBytes: body.length, aeStatus: statusOf(ae), batchBodyBytes: lines.length, batchStatus: statusOf(batch), logLinesWritten: after - before,
-    slowBodyHeldMs: heldMs, slowBodyCapMs, capitalRoute: capital.status, capitalStoredAsTea: stored,
+    slowBodyHeldMs: heldMs, slowBodyCapMs, capitalRoute: capital.status, capitalStoredAsTea: stored, spreadDuringMs: await during,
   };
 }
 

@@ -115,7 +115,7 @@ describe('integration: hostile input and overload never crash a server, stall go
     expect(bombs.queue).to.deep.equal({ 401: 200 });
     // The public API needs no secret.
     expect(await putOk(t.lb, 'public', 1, { p: 1 })).to.deep.equal({ rating: 1 });
-    await expectHealthy('the unauthenticated internal requests', { spreadAfterMs: await spreadMs(t, 'written-after-401s', 1) });
+    await expectHealthy('the unauthenticated internal requests', { spreadDuringMs: bombs.spreadDuringMs, spreadAfterMs: await spreadMs(t, 'written-after-401s', 1) });
   });
 
   it('item 5: with the secret, gossip is checked as strictly as a write: no loop, no name the API refuses; large bodies are bounded', async function () {
@@ -123,12 +123,12 @@ describe('integration: hostile input and overload never crash a server, stall go
     expect((seen.badPrimary as { tuplesSentIn4sIdle: number[] }).tuplesSentIn4sIdle, JSON.stringify(seen)).to.deep.equal([0, 0, 0, 0]);
     expect(seen.aeBadNames).to.deep.equal({ statuses: [200, 200, 200], storedDotDot: false, storedLong: false });
     expect(seen.setAsideAtDb1).to.be.at.least(1);
-    const bombs = seen.bombs as { ae: Record<string, number>; queue: Record<string, number>; alive: Record<string, boolean> };
+    const bombs = seen.bombs as { ae: Record<string, number>; queue: Record<string, number>; alive: Record<string, boolean>; spreadDuringMs: number | null };
     expect(Object.keys(bombs.ae).every((s) => s === '413' || s === '429'), JSON.stringify(bombs)).to.equal(true);
     expect(Object.keys(bombs.queue).every((s) => s === '413' || s === '429'), JSON.stringify(bombs)).to.equal(true);
     expect(bombs.alive).to.deep.equal({ db1: true, queue: true });
     expect(t.logLines('serverDB1.log').filter((l) => /set aside/.test(l)).length).to.be.within(1, 5);
-    await expectHealthy('the forged internal requests', { spreadAfterMs: await spreadMs(t, 'written-after-forgeries', 2) });
+    await expectHealthy('the forged internal requests', { spreadDuringMs: bombs.spreadDuringMs, spreadAfterMs: await spreadMs(t, 'written-after-forgeries', 2) });
   });
 
   it('item 6: 200,000 bad entries cost a few log lines; a body that never ends is dropped in seconds; /RATING/x is no route', async function () {
@@ -138,7 +138,7 @@ describe('integration: hostile input and overload never crash a server, stall go
     expect(seen.slowBodyHeldMs).to.be.below(13_000);
     expect(seen.capitalRoute).to.equal(404);
     expect(seen.capitalStoredAsTea).to.equal(false);
-    await expectHealthy('the operations probes', { spreadAfterMs: await spreadMs(t, 'written-after-operations', 3) });
+    await expectHealthy('the operations probes', { ...seen, spreadAfterMs: await spreadMs(t, 'written-after-operations', 3) });
   });
 
   it("item 6: npm start's supervisor starts a killed DB again, and a server's stderr is in its log file", async function () {
