@@ -19,7 +19,9 @@
 import Redis, { RedisOptions, ReplyError } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { BucketIndex, Words } from '../core/antiEntropy';
+import { BoundedMap } from '../core/boundedMap';
 import { EMPTY, TeaState } from '../core/versions';
+import { weigh } from '../core/weight';
 import { StoredForm, parseState, storedFormOf } from '../core/wire';
 import {
   ClaimMode, CommitGroup, CommitResult, CorruptValueError, DEAD_LETTER_LIMIT, DEFAULT_RECENT_MS, FencedError, IndexedEntry, StepResult, TeaStore, planCommit,
@@ -31,10 +33,23 @@ export const OWNER_KEY = 'gossip:owner';
 export const DIGEST_KEY = 'gossip:digest';
 export const DEAD_KEY = 'gossip:dead';
 
-/** Teas remembered decoded: a hot working set for a few MB. */
-const REMEMBERED_TEAS = 10_000;
-/** Beyond those, teas remembered as their stored text (a third of the memory), decoded when next written. */
-const REMEMBERED_TEXTS = 100_000;
+/**
+ * Teas remembered decoded: a hot working set for a few MB; and beyond those,
+ * teas remembered as their stored text (a third of the memory), decoded when
+ * next written. Bounded in characters of stored JSON too: teas at their
+ * limits (64 KiB each) would otherwise make these gigabytes.
+ */
+const REMEMBERED: RememberLimits = Object.freeze({ teas: 10_000, texts: 100_000, teaChars: 16 * 1024 * 1024, textChars: 64 * 1024 * 1024 });
+
+export interface RememberLimits {
+  teas: number;
+  texts: number;
+  /** Characters of stored JSON the decoded teas may weigh together, and the texts. */
+  teaChars: number;
+  textChars: number;
+}
+
+const charsOfText = (text: Stored) => text.choices.length + text.clocks.length + text.tombstone.length;
 
 const COMMIT_COMMAND = 'teaCommit';
 const CLAIM_COMMAND = 'teaClaim';
@@ -151,8 +166,8 @@ const encode = storedFormOf;
 const SCAN_PATTERNS = [['/rating/*', '/rating/'], ['tombstone:*', 'tombstone:']] as const;
 
 export interface RedisStoreOptions {
-  /** How many teas to remember decoded, and how many more as text (tests make them small). */
-  limits?: { teas: number; texts: number };
+  /** How many teas to remember decoded, and how many more as text, and what they may weigh (tests make them small). */
+  limits?: Partial<RememberLimits>;
   recentMs?: number;
   now?: () => number;
 }
@@ -160,13 +175,12 @@ export interface RedisStoreOptions {
 export class RedisTeaStore implements TeaStore {
   private readonly redis: ScriptedRedis;
   private readonly id = randomBytes(8).toString('hex');
-  private readonly limits: { teas: number; texts: number };
   private readonly now: () => number;
   private readonly index: BucketIndex;
-  /** Least recently written first (a Map keeps insertion order). */
-  private readonly remembered = new Map<string, TeaState>();
+  /** Least recently written first. */
+  private readonly remembered: BoundedMap<string, TeaState>;
   /** Teas pushed out of `remembered`, as stored text only, least recently written first. */
-  private readonly rememberedTexts = new Map<string, Stored>();
+  private readonly rememberedTexts: BoundedMap<string, Stored>;
   /** Where the index's start-up scan stands; null once it is complete. */
   private scan: { pattern: number; cursor: string } | null = { pattern: 0, cursor: '0' };
 
@@ -175,7 +189,9 @@ export class RedisTeaStore implements TeaStore {
     redis.defineCommand(CLAIM_COMMAND, { numberOfKeys: 2, lua: CLAIM });
     redis.defineCommand(SET_ASIDE_COMMAND, { numberOfKeys: 2, lua: SET_ASIDE });
     this.redis = redis as ScriptedRedis;
-    this.limits = options.limits ?? { teas: REMEMBERED_TEAS, texts: REMEMBERED_TEXTS };
+    const limits = { ...REMEMBERED, ...options.limits };
+    this.remembered = new BoundedMap(limits.teas, limits.teaChars);
+    this.rememberedTexts = new BoundedMap(limits.texts, limits.textChars);
     this.now = options.now ?? Date.now;
     this.index = new BucketIndex(options.recentMs ?? DEFAULT_RECENT_MS);
   }
@@ -210,12 +226,9 @@ export class RedisTeaStore implements TeaStore {
     this.remembered.delete(tea);
     this.rememberedTexts.delete(tea);
     if (state === null) return;
-    this.remembered.set(tea, state);
-    if (this.remembered.size > this.limits.teas) {
-      const [oldest, old] = this.remembered.entries().next().value as [string, TeaState];
-      this.remembered.delete(oldest);
-      this.rememberedTexts.set(oldest, encode(old));
-      if (this.rememberedTexts.size > this.limits.texts) this.rememberedTexts.delete(this.rememberedTexts.keys().next().value as string);
+    for (const [older, old] of this.remembered.set(tea, state, weigh(state).chars)) {
+      const text = encode(old);
+      this.rememberedTexts.set(older, text, charsOfText(text));
     }
   }
 
