@@ -59,6 +59,8 @@ export const LIMITS = Object.freeze({
   bulkBytes: 8 * 1024 * 1024,
   /** Internal bulk bodies one server reads at once; more wait for none and are answered 429. */
   bulkInFlight: 2,
+  /** Anti-entropy bucket answers (each about half bulkBytes) one DB makes at once: a peer per other DB, and room. */
+  bulkReadsInFlight: 8,
   /** Public bodies one server reads at once (each at most bodyBytes). */
   bodiesInFlight: 512,
 });

@@ -58,7 +58,8 @@ export function dbApp(replica: Replica, antiEntropy: AntiEntropy, log: Logger, s
     if (sums === null) throw new HttpError(503, `${replica.name} is still indexing its teas`);
     ctx.body = { sums };
   });
-  router.get('/ae/buckets/:bucket', internal, async (ctx) => {
+  // A bucket's answer may be megabytes: a few at once, like the bulk bodies the other way.
+  router.get('/ae/buckets/:bucket', internal, bodiesInFlight(LIMITS.bulkReadsInFlight), async (ctx) => {
     ctx.body = { entries: await antiEntropy.entries(bucketOfParam(ctx.params.bucket)) };
   });
   router.put('/ae/buckets/:bucket', internal, requireJsonContentType, bodiesInFlight(LIMITS.bulkInFlight), bulk, async (ctx) => {
