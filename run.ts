@@ -4,7 +4,9 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { join } from 'node:path';
 import { Cluster, layoutFrom } from './tools/cluster/cluster';
+import { Supervisor } from './tools/cluster/supervisor';
 import { loadDefaults, projectRoot } from './lib/server/boot';
 
 async function main(): Promise<void> {
@@ -23,14 +25,18 @@ async function main(): Promise<void> {
     .help()
     .parseSync();
 
-  const cluster = new Cluster(layoutFrom(defaults, projectRoot(), argv.ndb));
+  const root = projectRoot();
+  // The cluster secret lives in var/ beside the data: made at the first start, kept for the next ones.
+  const cluster = new Cluster({ ...layoutFrom(defaults, root, argv.ndb), secretFile: join(root, 'var', 'secret') });
   const { layout } = cluster;
+  const supervisor = new Supervisor((line) => console.error(line));
   await cluster.checkPrerequisites();
 
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
+    supervisor.stop();
     console.log(`\n${why}: stopping the cluster${argv.leavedb ? ' (leaving Redis running)' : ''}`);
     await cluster.stopAll({ leaveRedis: argv.leavedb });
     if (argv.leavedb) {
@@ -42,9 +48,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
+  const settings = { digestLength: argv['digest-length'] };
   try {
     await cluster.startBackends();
-    await cluster.startServers({ digestLength: argv['digest-length'] });
+    await cluster.startServers(settings);
   } catch (e) {
     await cluster.stopAll();
     throw e;
@@ -57,11 +64,13 @@ async function main(): Promise<void> {
   }
   console.log(`  queue          http://${h}:${layout.qPort}`);
   console.log(`  logs in ${layout.logDir}, data in ${layout.dataDir}; Ctrl-C stops everything`);
-  for (const p of [...cluster.dbs, cluster.lb, cluster.queue, ...cluster.redis]) {
-    p?.child.once('exit', (code, signal) => {
-      if (!stopping) console.error(`${p.role} exited unexpectedly (${signal ?? `code ${code}`}); see ${layout.logDir}`);
-    });
-  }
+  console.log(`  internal routes and Redis need the secret in ${layout.secretFile}`);
+  // A process that dies is started again, with backoff; each one's stderr is in its log file.
+  cluster.redis.forEach((p, i) => supervisor.watch(p, () => cluster.startRedis(i)));
+  if (cluster.queueRedis) supervisor.watch(cluster.queueRedis, () => cluster.startQueueRedis());
+  if (cluster.queue) supervisor.watch(cluster.queue, () => cluster.startQueue());
+  cluster.dbs.forEach((p, i) => supervisor.watch(p, () => cluster.startDB(i, settings)));
+  if (cluster.lb) supervisor.watch(cluster.lb, () => cluster.startLB(settings));
 }
 
 main().catch((e: Error) => {

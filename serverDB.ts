@@ -12,7 +12,8 @@ import { Replica } from './lib/db/replica';
 import { createLogger } from './lib/log';
 import { createHttpClient } from './lib/net/httpClient';
 import { SocketLink } from './lib/queue/link';
-import { closeNow, connectRedis, listen, loadDefaults, onShutdown, runMain } from './lib/server/boot';
+import { secretHeaders } from './lib/http/secret';
+import { closeNow, connectRedis, listen, loadDefaults, onShutdown, readSecret, runMain } from './lib/server/boot';
 
 runMain('serverDB', async () => {
   const config = dbConfig(loadDefaults(), parseOverrides(process.argv[2], 'serverDB'));
@@ -21,20 +22,21 @@ runMain('serverDB', async () => {
   const inRing = config.id < config.ndb;
   if (!inRing) log.warn(`id ${config.id} is not below ndb ${config.ndb}: serving direct requests, taking no part in gossip`);
   const gossips = inRing && config.ndb > 1;
-  const redis = await connectRedis('Redis', config.redis, log, STORE_REDIS_OPTIONS);
+  const secret = readSecret(config.secretFile, log, 'its internal routes (/ae/*)');
+  const redis = await connectRedis('Redis', config.redis, log, { ...STORE_REDIS_OPTIONS, password: secret ?? undefined });
   const { flushAfterMs } = config;
   // A change is gossip's to deliver for as long as gossip can take with no traffic: a wait of flush-after-ms per hop.
   const store = new RedisTeaStore(redis, { recentMs: (config.ndb + 1) * flushAfterMs });
   const link = gossips
-    ? new SocketLink(config.queueHost, config.queuePort, dbName((config.id + config.ndb - 1) % config.ndb), dbName(config.id), (m) => log.warnEvery('link', 5000, m))
+    ? new SocketLink(config.queueHost, config.queuePort, dbName((config.id + config.ndb - 1) % config.ndb), dbName(config.id), (m) => log.warnEvery('link', 5000, m), secret)
     : null;
   const replica = new Replica({ id: config.id, ndb: config.ndb, digestLength: config.digestLength, flushAfterMs, store, link, log });
   const http = createHttpClient();
   const antiEntropy = new AntiEntropy({
     id: config.id, peers: config.peers, store, merge: (entries) => replica.mergeStates(entries), http, log,
-    intervalMs: gossips ? config.antiEntropyIntervalMs : 0, gossipQuietForMs: () => replica.gossipQuietForMs(),
+    intervalMs: gossips ? config.antiEntropyIntervalMs : 0, gossipQuietForMs: () => replica.gossipQuietForMs(), headers: secretHeaders(secret),
   });
-  const app = dbApp(replica, antiEntropy, log, () => redis.status === 'ready');
+  const app = dbApp(replica, antiEntropy, log, () => redis.status === 'ready', secret);
   const server = await listen(app, config.host, config.port, `serverDB ${config.id}`);
   onShutdown(log, () => {
     // Nothing more reaches Redis or the queue: what is not sent is in the stored digest, for the next start.

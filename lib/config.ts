@@ -61,6 +61,8 @@ export interface DBConfig {
   /** Where the other DBs are, for anti-entropy; by default host:dbBasePort+i. */
   peers: RedisAddress[];
   logfile: string | null;
+  /** A file holding the cluster secret (internal routes, and its Redis's password); null: internal routes are open. */
+  secretFile: string | null;
 }
 
 export interface QConfig {
@@ -72,8 +74,11 @@ export interface QConfig {
   /** The Redis that keeps the channels; null keeps them in memory (lost with the process). */
   redis: RedisAddress | null;
   logfile: string | null;
+  /** A file holding the cluster secret (every route, and its Redis's password); null: the routes are open. */
+  secretFile: string | null;
 }
 
+/** 'logfile': a file path or null (log files, the secret file). */
 type Kind = 'count' | 'index' | 'port' | 'string' | 'servers' | 'logfile' | 'millis' | 'address';
 
 function check(obj: Record<string, unknown>, key: string, kind: Kind, where: string): void {
@@ -178,7 +183,7 @@ export function dbConfig(defaults: Defaults, overrides: Record<string, unknown> 
     {
       id: 'index', host: 'string', hostport: 'port', servers: 'servers', qhost: 'string', qport: 'port',
       ndb: 'count', baseDBport: 'port', 'digest-length': 'count', logfile: 'logfile',
-      'flush-after-ms': 'millis', 'anti-entropy-interval-ms': 'millis', peers: 'servers',
+      'flush-after-ms': 'millis', 'anti-entropy-interval-ms': 'millis', peers: 'servers', 'secret-file': 'logfile',
     },
     'DB',
   );
@@ -202,12 +207,13 @@ export function dbConfig(defaults: Defaults, overrides: Record<string, unknown> 
     antiEntropyIntervalMs: (o['anti-entropy-interval-ms'] as number | undefined) ?? defaults.db['anti-entropy-interval-ms'],
     peers: single ? [{ host, port: (o.hostport as number | undefined) ?? baseDBport + id }] : peers,
     logfile: o.logfile === undefined ? null : (o.logfile as string | null),
+    secretFile: (o['secret-file'] as string | null | undefined) ?? null,
   };
 }
 
 export function qConfig(defaults: Defaults, overrides: Record<string, unknown> | null): QConfig {
   const o = overrides ?? { ndb: 1 };
-  checkAll(o, { id: 'index', host: 'string', port: 'port', nq: 'count', ndb: 'count', logfile: 'logfile', redis: 'address' }, 'Q');
+  checkAll(o, { id: 'index', host: 'string', port: 'port', nq: 'count', ndb: 'count', logfile: 'logfile', redis: 'address', 'secret-file': 'logfile' }, 'Q');
   return {
     id: (o.id as number | undefined) ?? 0,
     host: (o.host as string | undefined) ?? defaults.host,
@@ -216,5 +222,6 @@ export function qConfig(defaults: Defaults, overrides: Record<string, unknown> |
     ndb: (o.ndb as number | undefined) ?? defaults.ndb,
     redis: (o.redis as RedisAddress | null | undefined) ?? null,
     logfile: o.logfile === undefined ? null : (o.logfile as string | null),
+    secretFile: (o['secret-file'] as string | null | undefined) ?? null,
   };
 }

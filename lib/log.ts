@@ -9,9 +9,21 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
-  /** Like warn, but at most once per `everyMs` for the same `topic`: for errors that repeat on every request. */
+  /**
+   * Like warn, but at most once per `everyMs` for the same `topic`: for
+   * errors that repeat on every request or message. What it holds back is
+   * counted, and the count is logged when the interval ends.
+   */
   warnEvery(topic: string, everyMs: number, message: string): void;
   close(): Promise<void>;
+}
+
+/** What warnEvery remembers of a topic: until when it holds messages back, and how many it has. */
+interface Topic {
+  until: number;
+  everyMs: number;
+  held: number;
+  timer: NodeJS.Timeout | null;
 }
 
 export function createLogger(role: string, logfile: string | null): Logger {
@@ -26,19 +38,35 @@ export function createLogger(role: string, logfile: string | null): Logger {
     write = (line) => process.stderr.write(line);
     close = async () => undefined;
   }
-  const lastWarned = new Map<string, number>();
   const line = (level: string, message: string) => write(`${new Date().toISOString()} ${role} ${level} ${message}\n`);
+  const topics = new Map<string, Topic>();
+  const flush = (topic: string, t: Topic) => {
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = null;
+    if (t.held > 0) line('warn', `... and ${t.held} more like that (${topic}) in ${Math.round(t.everyMs / 1000)} s`);
+    t.held = 0;
+  };
   return {
     info: (m) => line('info', m),
     warn: (m) => line('warn', m),
     error: (m) => line('error', m),
     warnEvery(topic, everyMs, message) {
       const now = Date.now();
-      if ((lastWarned.get(topic) ?? -Infinity) + everyMs > now) return;
-      lastWarned.set(topic, now);
+      const t = topics.get(topic);
+      if (t !== undefined && now < t.until) {
+        t.held++;
+        t.timer ??= setTimeout(() => flush(topic, t), t.until - now);
+        t.timer.unref?.();
+        return;
+      }
+      if (t !== undefined) flush(topic, t);
+      topics.set(topic, { until: now + everyMs, everyMs, held: 0, timer: null });
       line('warn', message);
     },
-    close,
+    close: () => {
+      for (const [topic, t] of topics) flush(topic, t);
+      return close();
+    },
   };
 }
 

@@ -14,6 +14,7 @@
  *   n = 0        the fault suite                    10000-10099
  *   n = 1, 2     the benchmark's store, baseline    10100-10299
  *   n = 3        the HTTP client benchmark's server 10300
+ *   n = 4        the hostile-input suite            10400-10499
  *   n = 10 + 20 s + f   integration test file f (TEST_FILES) in slot s (s < 3): 11000-16999
  *
  * So no two users share a port, none is one of the contract's defaults (LB 2500,
@@ -37,6 +38,7 @@ const FIXED_BLOCKS = Object.freeze({
   'bench-store': 1,
   'bench-baseline': 2,
   'bench-clients': 3,
+  hostile: 4,
 });
 export type FixedUser = keyof typeof FIXED_BLOCKS;
 

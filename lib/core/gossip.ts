@@ -38,6 +38,8 @@ export interface GossipConfig {
   flushAfterMs: number;
   /** After a failed send, wait this long before trying again. */
   retryMs?: number;
+  /** The most one send carries; more due goes in the sends after it. */
+  sendBudget?: Budget;
   /** A sent prefix is dropped from the stored digest by the next commit, or by itself this long after the send. */
   trimAfterMs?: number;
 }
@@ -58,7 +60,20 @@ interface Entry {
 interface Held {
   readonly chunk: Chunk;
   readonly at: number;
+  /** Its place among every chunk ever received: a request waits until everything before its own place is merged. */
+  readonly seq: number;
+  readonly chars: number;
 }
+
+/** How much gossip one send carries, or one commit merges, at most (at least one tuple or chunk, whatever its size). */
+export interface Budget {
+  readonly messages: number;
+  readonly chars: number;
+}
+
+const UNBOUNDED: Budget = { messages: Infinity, chars: Infinity };
+
+const charsOf = (messages: readonly string[]) => messages.reduce((n, m) => n + m.length, 0);
 
 const DEFAULT_RETRY_MS = 500;
 const DEFAULT_TRIM_AFTER_MS = 100;
@@ -68,6 +83,7 @@ export class GossipState {
   private readonly flushAfterMs: number;
   private readonly retryMs: number;
   private readonly trimAfterMs: number;
+  private readonly sendBudget: Budget;
 
   /** The stored digest less what has been sent: oldest first. */
   private entries: Entry[] = [];
@@ -85,6 +101,9 @@ export class GossipState {
   private inbox: Held[] = [];
   /** Chunk ids held or being applied: a redelivery after a reconnect is not taken twice. */
   private readonly heldIds = new Set<string>();
+  /** Chunks taken by a commit under way, by id. */
+  private readonly taken = new Map<string, Held>();
+  private receivedCount = 0;
 
   constructor(config: GossipConfig) {
     if (!Number.isInteger(config.digestLength) || config.digestLength < 1) {
@@ -94,6 +113,7 @@ export class GossipState {
     this.flushAfterMs = config.flushAfterMs;
     this.retryMs = config.retryMs ?? DEFAULT_RETRY_MS;
     this.trimAfterMs = config.trimAfterMs ?? DEFAULT_TRIM_AFTER_MS;
+    this.sendBudget = config.sendBudget ?? UNBOUNDED;
   }
 
   // ---- the digest ----
@@ -143,10 +163,18 @@ export class GossipState {
     return this.entries.length;
   }
 
-  /** The send to start now, if any is due and none is in flight. */
+  /** The send to start now, if any is due and none is in flight: the due tuples, oldest first, as many as the send budget allows. */
   nextSend(now: number): Send | null {
     if (this.inFlight !== null || this.due === 0 || now < this.retryAt) return null;
-    this.inFlight = { seq: this.nextSeq++, tuples: this.entries.slice(0, this.due).map((e) => e.text) };
+    const tuples: string[] = [];
+    let chars = 0;
+    for (let k = 0; k < this.due; k++) {
+      const text = this.entries[k].text;
+      if (k > 0 && (k >= this.sendBudget.messages || chars + text.length > this.sendBudget.chars)) break;
+      tuples.push(text);
+      chars += text.length;
+    }
+    this.inFlight = { seq: this.nextSeq++, tuples };
     return this.inFlight;
   }
 
@@ -191,7 +219,19 @@ export class GossipState {
   receive(chunk: Chunk, now: number): void {
     if (this.heldIds.has(chunk.id)) return;
     this.heldIds.add(chunk.id);
-    this.inbox.push({ chunk, at: now });
+    this.inbox.push({ chunk, at: now, seq: ++this.receivedCount, chars: charsOf(chunk.messages) });
+  }
+
+  /** How many chunks have been received: a request's place, to wait for with mergedThrough(). */
+  get received(): number {
+    return this.receivedCount;
+  }
+
+  /** Every chunk received up to this place is merged (or was dropped by a clear of the queue). */
+  mergedThrough(): number {
+    let first = this.inbox.length > 0 ? this.inbox[0].seq : this.receivedCount + 1;
+    for (const held of this.taken.values()) first = Math.min(first, held.seq);
+    return first - 1;
   }
 
   /** Chunks received and not yet taken. */
@@ -199,22 +239,43 @@ export class GossipState {
     return this.inbox.length;
   }
 
-  /** Everything received so far, for the next commit; it stays held (see applied, unapplied). */
-  takeInbox(): Chunk[] {
-    const chunks = this.inbox.map((h) => h.chunk);
-    this.inbox = [];
-    return chunks;
+  /**
+   * The oldest chunks received, for the next commit, as many as `budget`
+   * allows (always one): one commit's work is bounded, and the rest waits
+   * for the next. They stay held (see applied, unapplied).
+   */
+  takeInbox(budget: Budget = UNBOUNDED): Chunk[] {
+    let messages = 0;
+    let chars = 0;
+    let n = 0;
+    for (const held of this.inbox) {
+      if (n > 0 && (messages + held.chunk.messages.length > budget.messages || chars + held.chars > budget.chars)) break;
+      messages += held.chunk.messages.length;
+      chars += held.chars;
+      this.taken.set(held.chunk.id, held);
+      n++;
+    }
+    return this.inbox.splice(0, n).map((h) => h.chunk);
   }
 
   /** Taken chunks are merged: forget them (the driver tells the queue). */
   applied(chunks: readonly Chunk[]): void {
-    for (const c of chunks) this.heldIds.delete(c.id);
+    for (const c of chunks) {
+      this.heldIds.delete(c.id);
+      this.taken.delete(c.id);
+    }
   }
 
   /** The commit that took them failed: back in front, for the timer to try again after retryMs if no request does. */
   unapplied(chunks: readonly Chunk[], now: number): void {
     const at = now - this.flushAfterMs + this.retryMs;
-    this.inbox = [...chunks.map((chunk) => ({ chunk, at })), ...this.inbox];
+    const back: Held[] = [];
+    for (const c of chunks) {
+      const held = this.taken.get(c.id);
+      this.taken.delete(c.id);
+      if (held !== undefined) back.push({ ...held, at });
+    }
+    this.inbox = [...back, ...this.inbox];
   }
 
   /** The queue was cleared: what it held for us is gone from it, so drop it here too. */

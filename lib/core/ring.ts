@@ -44,3 +44,11 @@ export class Ring {
 export function dbName(id: number): string {
   return `db${id}`;
 }
+
+const DB_NAME = /^db(0|[1-9][0-9]{0,5})$/;
+
+/** Whether `name` is the name of one of the ring's ndb DBs. */
+export function isDbName(name: string, ndb: number): boolean {
+  const match = DB_NAME.exec(name);
+  return match !== null && Number(match[1]) < ndb;
+}

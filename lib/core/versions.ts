@@ -10,7 +10,7 @@
  * other input the rule is exactly the contract's. With that tie-break the merge is
  * a join on a semilattice: idempotent, commutative and associative.
  */
-import { Clock, canonicalKey, compare, join, leq } from './clock';
+import { Clock, canonicalKey, compare, counter, join, leq } from './clock';
 
 export interface Version {
   readonly choice: number;
@@ -88,7 +88,11 @@ export function mergeState(state: TeaState, incoming: TeaState): TeaState {
  */
 export function deleteAll(state: TeaState): TeaState {
   if (!holds(state)) return state;
-  const tombstone = state.versions.reduce((t, v) => join(t, v.clock), state.tombstone ?? Object.create(null));
+  // One clock raised in place, not a join per version: a tea may hold many versions of large clocks.
+  const tombstone: Record<string, number> = Object.create(null);
+  for (const clock of [...(state.tombstone ? [state.tombstone] : []), ...state.versions.map((v) => v.clock)]) {
+    for (const id of Object.keys(clock)) tombstone[id] = Math.max(counter(tombstone, id), clock[id]);
+  }
   return { versions: [], tombstone };
 }
 

@@ -6,6 +6,8 @@
  */
 import { Clock, makeClock } from './clock';
 import { LIMITS } from './limits';
+import { isDbName } from './ring';
+import { overLimit, weigh } from './weight';
 import { utf8Length } from './utf8';
 import { TeaState, Version, rating } from './versions';
 
@@ -18,10 +20,11 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-export function parseClock(x: unknown, what = 'clock'): Parsed<Clock> {
+/** A clock: at most `maxEntries` entries (a client's clock; a tombstone, the join of many, may have more). */
+export function parseClock(x: unknown, what = 'clock', maxEntries: number = LIMITS.clockEntries): Parsed<Clock> {
   if (!isPlainObject(x)) return fail(`${what} must be an object of client id to counter`);
   const ids = Object.keys(x);
-  if (ids.length > LIMITS.clockEntries) return fail(`${what} has ${ids.length} entries; at most ${LIMITS.clockEntries}`);
+  if (ids.length > maxEntries) return fail(`${what} has ${ids.length} entries; at most ${maxEntries}`);
   const entries: [string, number][] = [];
   for (const id of ids) {
     if (id.length === 0 || id.length > LIMITS.clientIdLength) {
@@ -57,7 +60,7 @@ export function parseWrite(body: unknown): Parsed<Version> {
 export function parseVersions(choices: unknown, clocks: unknown): Parsed<Version[]> {
   if (!Array.isArray(choices) || !Array.isArray(clocks)) return fail('choices and clocks must be arrays');
   if (choices.length !== clocks.length) return fail('choices and clocks must have the same length');
-  if (choices.length > LIMITS.tupleVersions) return fail(`at most ${LIMITS.tupleVersions} versions`);
+  if (choices.length > LIMITS.replicaTea.versions) return fail(`at most ${LIMITS.replicaTea.versions} versions`);
   const versions: Version[] = [];
   for (let k = 0; k < choices.length; k++) {
     const choice = parseChoice(choices[k], `choices[${k}]`);
@@ -67,6 +70,25 @@ export function parseVersions(choices: unknown, clocks: unknown): Parsed<Version
     versions.push({ choice: choice.value, clock: clock.value });
   }
   return ok(versions);
+}
+
+/**
+ * A tea's state as a replica holds it (read back from storage, or carried by
+ * gossip or anti-entropy): within the replica limits, so that nothing a
+ * reader accepts can cost it more than they allow.
+ */
+export function parseState(choices: unknown, clocks: unknown, tombstone: unknown): Parsed<TeaState> {
+  const versions = parseVersions(choices, clocks);
+  if (!versions.ok) return versions;
+  let tomb: Clock | null = null;
+  if (tombstone !== undefined && tombstone !== null) {
+    const parsed = parseClock(tombstone, 'tombstone', LIMITS.replicaTea.clockEntries);
+    if (!parsed.ok) return parsed;
+    tomb = parsed.value;
+  }
+  const state: TeaState = { versions: versions.value, tombstone: tomb };
+  const over = overLimit(weigh(state), LIMITS.replicaTea);
+  return over === null ? ok(state) : fail(`the tea holds ${over}`);
 }
 
 /** What GET answers: `{"rating", "choices", "clocks"}`. */
@@ -108,24 +130,25 @@ export interface TupleState {
   state: TeaState;
 }
 
-/** parseTuple without building the tuple again: what a DB merging gossip needs. */
-export function parseTupleState(x: unknown): Parsed<TupleState> {
+/**
+ * A gossip tuple (or an anti-entropy entry), as strictly as a client's
+ * write: the primary a DB of the ring (db0..db<ndb-1>), the key a tea name
+ * the API accepts, the state within the replica limits. Gives the state the
+ * merge needs, without building the tuple again.
+ */
+export function parseTupleState(x: unknown, ndb: number): Parsed<TupleState> {
   if (!isPlainObject(x)) return fail('gossip message must be an object');
-  if (typeof x.primary !== 'string' || x.primary.length === 0) return fail('gossip primary must be a non-empty string');
-  if (typeof x.key !== 'string' || x.key.length === 0) return fail('gossip key must be a non-empty string');
-  const versions = parseVersions(x.choices, x.clocks);
-  if (!versions.ok) return versions;
-  let tombstone: Clock | null = null;
-  if (x.tombstone !== undefined && x.tombstone !== null) {
-    const parsed = parseClock(x.tombstone, 'tombstone');
-    if (!parsed.ok) return parsed;
-    tombstone = parsed.value;
-  }
-  return ok({ primary: x.primary, key: x.key, state: { versions: versions.value, tombstone } });
+  if (typeof x.primary !== 'string' || !isDbName(x.primary, ndb)) return fail(`gossip primary must name a DB, db0..db${ndb - 1}`);
+  if (typeof x.key !== 'string') return fail('gossip key must be a string');
+  const badName = checkTeaName(x.key);
+  if (badName !== null) return fail(`gossip key: ${badName}`);
+  const state = parseState(x.choices, x.clocks, x.tombstone);
+  if (!state.ok) return state;
+  return ok({ primary: x.primary, key: x.key, state: state.value });
 }
 
-export function parseTuple(x: unknown): Parsed<GossipTuple> {
-  const parsed = parseTupleState(x);
+export function parseTuple(x: unknown, ndb: number): Parsed<GossipTuple> {
+  const parsed = parseTupleState(x, ndb);
   return parsed.ok ? ok(tupleOf(parsed.value.primary, parsed.value.key, parsed.value.state)) : parsed;
 }
 

@@ -11,7 +11,9 @@
  * weak read right after a write is stale as the contract says, whatever the
  * rounds do.
  */
-import { BUCKETS, Words, differingBuckets } from '../core/antiEntropy';
+import { BUCKETS, Words, bucketOf, differingBuckets } from '../core/antiEntropy';
+import { LIMITS } from '../core/limits';
+import { weigh } from '../core/weight';
 import { dbName } from '../core/ring';
 import { TeaState } from '../core/versions';
 import { GossipTuple, parseTuple, stateOfTuple, tupleOf } from '../core/wire';
@@ -46,6 +48,8 @@ export interface AntiEntropyOptions {
    */
   gossipQuietForMs?: () => number;
   now?: () => number;
+  /** Headers every call to a peer carries (the cluster secret). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -64,6 +68,8 @@ const MAX_ROUNDS_SKIPPED = 30;
 const MAX_BUCKETS_PER_ROUND = BUCKETS;
 /** Peers answer in milliseconds; a peer that does not is treated as down for this round. */
 const PEER_TIMEOUT_MS = 2000;
+/** What one bucket's exchange carries at most, estimated from the teas' weights: half what a peer's PUT takes. */
+const AE_BUDGET_CHARS = LIMITS.bulkBytes / 2;
 
 export class AntiEntropy {
   private timer: NodeJS.Timeout | null = null;
@@ -145,18 +151,31 @@ export class AntiEntropy {
     let merged = 0;
     for (const bucket of buckets) {
       const remote = (await this.call(peer, 'GET', `/ae/buckets/${bucket}`)).entries as unknown[];
-      merged += await this.merge(remote);
+      merged += await this.merge(remote, bucket);
       await this.call(peer, 'PUT', `/ae/buckets/${bucket}`, { entries: await this.entries(bucket, true) });
     }
     if (merged > 0) this.options.log.info(`anti-entropy with ${dbName(peer)}: ${buckets.length} buckets differed, merged ${merged} teas`);
     return merged;
   }
 
-  /** This DB's teas of one bucket, as gossip tuples with their age; `oldOnly` leaves out the recent ones. */
+  /**
+   * This DB's teas of one bucket, as gossip tuples with their age; `oldOnly`
+   * leaves out the recent ones. At most what a peer's PUT takes: past that,
+   * the teas after a random one are left for a later round.
+   */
   async entries(bucket: number, oldOnly = false): Promise<AgedTuple[]> {
     const now = (this.options.now ?? Date.now)();
-    const entries = await this.options.store.bucketEntries(bucket, now);
-    return entries.filter((e) => !oldOnly || e.ageMs === null).map((e) => ({ ...tupleOf(this.name, e.tea, e.state), ageMs: e.ageMs }));
+    const entries = (await this.options.store.bucketEntries(bucket, now)).filter((e) => !oldOnly || e.ageMs === null);
+    const start = Math.floor(this.random() * entries.length);
+    const out: AgedTuple[] = [];
+    let chars = 0;
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[(start + k) % entries.length];
+      chars += weigh(e.state).chars + e.tea.length * 6 + 100;
+      if (chars > AE_BUDGET_CHARS && out.length > 0) break;
+      out.push({ ...tupleOf(this.name, e.tea, e.state), ageMs: e.ageMs });
+    }
+    return out;
   }
 
   /** Per bucket, the sums of this DB's teas there; null while the index is being built at start-up. */
@@ -164,13 +183,18 @@ export class AntiEntropy {
     return this.options.store.indexReady ? this.options.store.bucketSums() : null;
   }
 
-  /** Merge tuples from a peer; malformed ones are skipped, and recent ones are left to gossip. Returns how many changed something. */
-  async merge(entries: unknown[]): Promise<number> {
+  /**
+   * Merge tuples from a peer, all of bucket `bucket`; malformed ones (as
+   * strictly checked as gossip) are skipped, and recent ones are left to
+   * gossip. Returns how many changed something.
+   */
+  async merge(entries: unknown[], bucket: number): Promise<number> {
     const states: { tea: string; state: TeaState }[] = [];
     for (const entry of entries) {
-      const parsed = parseTuple(entry);
-      if (!parsed.ok) {
-        this.options.log.warnEvery('ae-malformed', 5000, `anti-entropy: skipped a malformed entry: ${parsed.error}`);
+      const parsed = parseTuple(entry, this.options.peers.length);
+      const problem = !parsed.ok ? parsed.error : bucketOf(parsed.value.key) !== bucket ? `${JSON.stringify(parsed.value.key)} is not in bucket ${bucket}` : null;
+      if (problem !== null || !parsed.ok) {
+        this.options.log.warnEvery('ae-malformed', 5000, `anti-entropy: skipped a malformed entry: ${problem}`);
         continue;
       }
       const age = (entry as { ageMs?: unknown }).ageMs;
@@ -183,7 +207,7 @@ export class AntiEntropy {
   private async call(peer: number, method: string, path: string, body?: unknown): Promise<any> {
     if (this.stopped) throw new Error('anti-entropy stopped');
     const { host, port } = this.options.peers[peer];
-    const res = await this.options.http.request(method, `http://${host}:${port}${path}`, body === undefined ? undefined : JSON.stringify(body), PEER_TIMEOUT_MS);
+    const res = await this.options.http.request(method, `http://${host}:${port}${path}`, body === undefined ? undefined : JSON.stringify(body), PEER_TIMEOUT_MS, this.options.headers);
     if (res.status !== 200) throw new Error(`${method} ${path} answered ${res.status}`);
     return JSON.parse(res.body);
   }

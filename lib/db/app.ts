@@ -7,8 +7,9 @@ import { BUCKETS } from '../core/antiEntropy';
 import { LIMITS } from '../core/limits';
 import { AntiEntropy } from './antiEntropy';
 import {
-  HttpError, jsonApp, jsonBody, methodNotAllowed, parseJsonBody, requireJsonContentType, teaFromPath,
+  HttpError, ROUTER_OPTIONS, bodiesInFlight, jsonApp, jsonBody, methodNotAllowed, parseJsonBody, requireJsonContentType, teaFromPath,
 } from '../http/common';
+import { requireSecret } from '../http/secret';
 import { Logger } from '../log';
 import { Replica, ReplicaUnavailableError } from './replica';
 import { FencedError } from './store';
@@ -18,10 +19,11 @@ import { FencedError } from './store';
  * request is 503 (so the LB fails over to another DB) rather than 500, and
  * /health says so.
  */
-export function dbApp(replica: Replica, antiEntropy: AntiEntropy, log: Logger, storeUp: () => boolean = () => true): Koa {
-  const router = new Router();
+export function dbApp(replica: Replica, antiEntropy: AntiEntropy, log: Logger, storeUp: () => boolean = () => true, secret: string | null = null): Koa {
+  const router = new Router(ROUTER_OPTIONS);
+  const internal = requireSecret(secret);
   const bulk = jsonBody(LIMITS.bulkBytes);
-  router.put('/rating/:tea', requireJsonContentType, parseJsonBody, async (ctx) => {
+  router.put('/rating/:tea', requireJsonContentType, bodiesInFlight(LIMITS.bodiesInFlight), parseJsonBody, async (ctx) => {
     const tea = teaFromPath(ctx.path);
     const write = parseWrite(ctx.request.body);
     if (!write.ok) throw new HttpError(400, write.error);
@@ -51,19 +53,20 @@ export function dbApp(replica: Replica, antiEntropy: AntiEntropy, log: Logger, s
     if (!Number.isInteger(b) || b < 0 || b >= BUCKETS) throw new HttpError(400, `bucket must be an integer 0..${BUCKETS - 1}`);
     return b;
   };
-  router.get('/ae/buckets', async (ctx) => {
+  router.get('/ae/buckets', internal, async (ctx) => {
     const sums = antiEntropy.sums();
     if (sums === null) throw new HttpError(503, `${replica.name} is still indexing its teas`);
     ctx.body = { sums };
   });
-  router.get('/ae/buckets/:bucket', async (ctx) => {
+  // A bucket's answer may be megabytes: a few at once, like the bulk bodies the other way.
+  router.get('/ae/buckets/:bucket', internal, bodiesInFlight(LIMITS.bulkReadsInFlight), async (ctx) => {
     ctx.body = { entries: await antiEntropy.entries(bucketOfParam(ctx.params.bucket)) };
   });
-  router.put('/ae/buckets/:bucket', requireJsonContentType, bulk, async (ctx) => {
-    bucketOfParam(ctx.params.bucket);
+  router.put('/ae/buckets/:bucket', internal, requireJsonContentType, bodiesInFlight(LIMITS.bulkInFlight), bulk, async (ctx) => {
+    const bucket = bucketOfParam(ctx.params.bucket);
     const body = ctx.request.body as { entries?: unknown };
     if (!Array.isArray(body?.entries)) throw new HttpError(400, 'body must be {"entries": [...]}');
-    ctx.body = { merged: await antiEntropy.merge(body.entries) };
+    ctx.body = { merged: await antiEntropy.merge(body.entries, bucket) };
   });
 
   // A failure caused by Redis being down, or by this process no longer owning it, is 503: the LB fails over.

@@ -19,25 +19,41 @@
 import Redis, { RedisOptions, ReplyError } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { BucketIndex, Words } from '../core/antiEntropy';
-import { Clock } from '../core/clock';
+import { BoundedMap } from '../core/boundedMap';
 import { EMPTY, TeaState } from '../core/versions';
-import { StoredForm, parseClock, parseVersions, storedFormOf } from '../core/wire';
+import { weigh } from '../core/weight';
+import { StoredForm, parseState, storedFormOf } from '../core/wire';
 import {
-  ClaimMode, CommitGroup, CommitResult, CorruptValueError, DEFAULT_RECENT_MS, FencedError, IndexedEntry, StepResult, TeaStore, planCommit,
+  ClaimMode, CommitGroup, CommitResult, CorruptValueError, DEAD_LETTER_LIMIT, DEFAULT_RECENT_MS, FencedError, IndexedEntry, StepResult, TeaStore, planCommit,
 } from './store';
 
 export const ratingKey = (tea: string) => `/rating/${tea}`;
 export const tombstoneKey = (tea: string) => `tombstone:${tea}`;
 export const OWNER_KEY = 'gossip:owner';
 export const DIGEST_KEY = 'gossip:digest';
+export const DEAD_KEY = 'gossip:dead';
 
-/** Teas remembered decoded: a hot working set for a few MB. */
-const REMEMBERED_TEAS = 10_000;
-/** Beyond those, teas remembered as their stored text (a third of the memory), decoded when next written. */
-const REMEMBERED_TEXTS = 100_000;
+/**
+ * Teas remembered decoded: a hot working set for a few MB; and beyond those,
+ * teas remembered as their stored text (a third of the memory), decoded when
+ * next written. Bounded in characters of stored JSON too: teas at their
+ * limits (64 KiB each) would otherwise make these gigabytes.
+ */
+const REMEMBERED: RememberLimits = Object.freeze({ teas: 10_000, texts: 100_000, teaChars: 16 * 1024 * 1024, textChars: 64 * 1024 * 1024 });
+
+export interface RememberLimits {
+  teas: number;
+  texts: number;
+  /** Characters of stored JSON the decoded teas may weigh together, and the texts. */
+  teaChars: number;
+  textChars: number;
+}
+
+const charsOfText = (text: Stored) => text.choices.length + text.clocks.length + text.tombstone.length;
 
 const COMMIT_COMMAND = 'teaCommit';
 const CLAIM_COMMAND = 'teaClaim';
+const SET_ASIDE_COMMAND = 'teaSetAside';
 
 /**
  * How a DB connects to its Redis (serverDB.ts spreads these into its
@@ -47,7 +63,7 @@ const CLAIM_COMMAND = 'teaClaim';
  */
 export const STORE_REDIS_OPTIONS: Pick<RedisOptions, 'enableAutoPipelining' | 'autoPipeliningIgnoredCommands'> = {
   enableAutoPipelining: true,
-  autoPipeliningIgnoredCommands: [COMMIT_COMMAND, CLAIM_COMMAND],
+  autoPipeliningIgnoredCommands: [COMMIT_COMMAND, CLAIM_COMMAND, SET_ASIDE_COMMAND],
 };
 
 // KEYS: owner, digest, then per tea its rating hash and tombstone. ARGV: owner id, how many tuples to
@@ -100,7 +116,18 @@ redis.call('SET', KEYS[1], ARGV[1])
 return redis.call('LRANGE', KEYS[2], 0, -1)
 `;
 
+// KEYS: owner, dead letters. ARGV: owner id, how many to keep, the entries. Nothing unless this process owns the Redis.
+const SET_ASIDE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for j = 3, #ARGV, 1000 do
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, j, math.min(j + 999, #ARGV)))
+end
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+return 1
+`;
+
 type ScriptedRedis = Redis & {
+  teaSetAside(owner: string, dead: string, id: string, keep: string, ...entries: string[]): Promise<number>;
   teaCommit(numberOfKeys: number, keys: string[], args: string[]): Promise<number[]>;
   teaClaim(owner: string, digest: string, id: string, mode: ClaimMode): Promise<string[] | null>;
 };
@@ -123,20 +150,15 @@ function parseStored(text: string, key: string, field: string): unknown {
 
 function decode(tea: string, stored: Stored): TeaState {
   if (stored.clocks === '' && stored.tombstone === '') return EMPTY;
-  let versions: TeaState['versions'] = [];
-  if (stored.clocks !== '') {
-    const key = ratingKey(tea);
-    const parsed = parseVersions(parseStored(stored.choices, key, 'choices'), parseStored(stored.clocks, key, 'clocks'));
-    if (!parsed.ok) throw new CorruptValueError(`${key} holds an invalid value: ${parsed.error}`);
-    versions = parsed.value;
-  }
-  let tombstone: Clock | null = null;
-  if (stored.tombstone !== '') {
-    const parsed = parseClock(parseStored(stored.tombstone, tombstoneKey(tea), 'tombstone'), 'tombstone');
-    if (!parsed.ok) throw new CorruptValueError(`${tombstoneKey(tea)} holds an invalid value: ${parsed.error}`);
-    tombstone = parsed.value;
-  }
-  return { versions, tombstone };
+  const key = ratingKey(tea);
+  const live = stored.clocks !== '';
+  const parsed = parseState(
+    live ? parseStored(stored.choices, key, 'choices') : [],
+    live ? parseStored(stored.clocks, key, 'clocks') : [],
+    stored.tombstone === '' ? null : parseStored(stored.tombstone, tombstoneKey(tea), 'tombstone'),
+  );
+  if (!parsed.ok) throw new CorruptValueError(`${key} holds an invalid value: ${parsed.error}`);
+  return parsed.value;
 }
 
 const encode = storedFormOf;
@@ -144,8 +166,8 @@ const encode = storedFormOf;
 const SCAN_PATTERNS = [['/rating/*', '/rating/'], ['tombstone:*', 'tombstone:']] as const;
 
 export interface RedisStoreOptions {
-  /** How many teas to remember decoded, and how many more as text (tests make them small). */
-  limits?: { teas: number; texts: number };
+  /** How many teas to remember decoded, and how many more as text, and what they may weigh (tests make them small). */
+  limits?: Partial<RememberLimits>;
   recentMs?: number;
   now?: () => number;
 }
@@ -153,21 +175,23 @@ export interface RedisStoreOptions {
 export class RedisTeaStore implements TeaStore {
   private readonly redis: ScriptedRedis;
   private readonly id = randomBytes(8).toString('hex');
-  private readonly limits: { teas: number; texts: number };
   private readonly now: () => number;
   private readonly index: BucketIndex;
-  /** Least recently written first (a Map keeps insertion order). */
-  private readonly remembered = new Map<string, TeaState>();
+  /** Least recently written first. */
+  private readonly remembered: BoundedMap<string, TeaState>;
   /** Teas pushed out of `remembered`, as stored text only, least recently written first. */
-  private readonly rememberedTexts = new Map<string, Stored>();
+  private readonly rememberedTexts: BoundedMap<string, Stored>;
   /** Where the index's start-up scan stands; null once it is complete. */
   private scan: { pattern: number; cursor: string } | null = { pattern: 0, cursor: '0' };
 
   constructor(redis: Redis, options: RedisStoreOptions = {}) {
     redis.defineCommand(COMMIT_COMMAND, { lua: COMMIT });
     redis.defineCommand(CLAIM_COMMAND, { numberOfKeys: 2, lua: CLAIM });
+    redis.defineCommand(SET_ASIDE_COMMAND, { numberOfKeys: 2, lua: SET_ASIDE });
     this.redis = redis as ScriptedRedis;
-    this.limits = options.limits ?? { teas: REMEMBERED_TEAS, texts: REMEMBERED_TEXTS };
+    const limits = { ...REMEMBERED, ...options.limits };
+    this.remembered = new BoundedMap(limits.teas, limits.teaChars);
+    this.rememberedTexts = new BoundedMap(limits.texts, limits.textChars);
     this.now = options.now ?? Date.now;
     this.index = new BucketIndex(options.recentMs ?? DEFAULT_RECENT_MS);
   }
@@ -202,12 +226,9 @@ export class RedisTeaStore implements TeaStore {
     this.remembered.delete(tea);
     this.rememberedTexts.delete(tea);
     if (state === null) return;
-    this.remembered.set(tea, state);
-    if (this.remembered.size > this.limits.teas) {
-      const [oldest, old] = this.remembered.entries().next().value as [string, TeaState];
-      this.remembered.delete(oldest);
-      this.rememberedTexts.set(oldest, encode(old));
-      if (this.rememberedTexts.size > this.limits.texts) this.rememberedTexts.delete(this.rememberedTexts.keys().next().value as string);
+    for (const [older, old] of this.remembered.set(tea, state, weigh(state).chars)) {
+      const text = encode(old);
+      this.rememberedTexts.set(older, text, charsOfText(text));
     }
   }
 
@@ -335,6 +356,10 @@ export class RedisTeaStore implements TeaStore {
       if (!(state instanceof Error) && state !== EMPTY) out.push({ tea, state, ageMs: this.index.ageOf(tea, now) });
     });
     return out;
+  }
+
+  async setAside(entries: readonly string[]): Promise<void> {
+    if (entries.length > 0) await this.redis.teaSetAside(OWNER_KEY, DEAD_KEY, this.id, String(DEAD_LETTER_LIMIT), ...entries.slice(-DEAD_LETTER_LIMIT));
   }
 
   async close(): Promise<void> {

@@ -18,9 +18,11 @@
  * time, so the digest's order in Redis is the order of events here.
  */
 import { Chunk, GossipState } from '../core/gossip';
+import { LIMITS } from '../core/limits';
 import { dbName } from '../core/ring';
 import { TeaState, Version, deleteAll, holds, mergeState, mergeVersion } from '../core/versions';
-import { TupleState, checkTeaName, parseTupleState, tupleText } from '../core/wire';
+import { LimitError, checkWrite, overLimit, weigh } from '../core/weight';
+import { TupleState, parseTupleState, tupleText } from '../core/wire';
 import { Logger } from '../log';
 import { GossipLink } from '../queue/link';
 import { CommitStep, FencedError, StepResult, TeaStore } from './store';
@@ -59,6 +61,18 @@ const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** After its Redis was flushed from outside, a DB writes nothing for this long: see reclaimAfterFlush. */
 const FLUSHED_GRACE_MS = 1000;
 
+/** Where set-aside gossip is kept (in the DB's own Redis), and how much of each message. */
+const DEAD_LETTERS = 'gossip:dead';
+const DEAD_LETTER_CHARS = 4096;
+
+/** Merge a state from gossip or anti-entropy, unless the result would be beyond what any replica accepts. */
+function mergeWithin(tea: string, state: TeaState, incoming: TeaState): TeaState {
+  const after = mergeState(state, incoming);
+  const problem = after === state ? null : overLimit(weigh(after), LIMITS.replicaTea);
+  if (problem !== null) throw new LimitError(`merging gossip into ${JSON.stringify(tea)} would leave it holding ${problem}`);
+  return after;
+}
+
 /** The DB cannot serve writes: another process owns its Redis. */
 export class ReplicaUnavailableError extends Error {}
 
@@ -68,18 +82,24 @@ interface Op {
   step: CommitStep;
   /** Sent by a client: after an external FLUSHALL, only a client's request makes this DB write again. */
   client: boolean;
+  /** Chunks received when it arrived: it is answered once they are merged. */
+  mark: number;
   resolve: (result: StepResult) => void;
   reject: (e: unknown) => void;
 }
 
-interface DrainWaiter {
+/** A request owed an answer once every chunk received before it (up to `mark`) is merged. */
+interface Owed {
+  mark: number;
   resolve: () => void;
-  reject: (e: unknown) => void;
+  /** A later group failed before its drain was done. */
+  fail: (e: unknown) => void;
 }
 
-interface Group {
-  tookChunks: boolean;
-  settled: Promise<void>;
+/** A gossip message this DB cannot apply, and why. */
+interface SetAside {
+  text: string;
+  reason: string;
 }
 
 interface SentWaiter {
@@ -91,6 +111,7 @@ export class Replica {
   readonly name: string;
   /** False with ndb 1 or an id not below ndb: no neighbour, no gossip. */
   readonly gossips: boolean;
+  private readonly ndb: number;
 
   private readonly state: GossipState;
   private readonly store: TeaStore;
@@ -103,12 +124,12 @@ export class Replica {
 
   /** Requests for the next group. */
   private ops: Op[] = [];
-  /** Reads waiting for the next group to merge what has been received. */
-  private drainWaiters: DrainWaiter[] = [];
-  private timerApply = false;
+  /** Requests waiting for gossip received before them to be merged. */
+  private owed: Owed[] = [];
+  /** The timer found the inbox aged: merge what had arrived by then (up to this place), then send the whole digest. */
+  private timerMark: number | null = null;
   private trimWanted = false;
   private loop: Promise<void> | null = null;
-  private currentGroup: Group | null = null;
   private sentWaiters: SentWaiter[] = [];
   private reclaiming: Promise<void> | null = null;
   private flushedAt = -Infinity;
@@ -119,12 +140,13 @@ export class Replica {
   /** When the inbox last held gossip; null if never. */
   private lastGossipAt: number | null = null;
   /** Counts since start, for /health: how the work is being batched. */
-  private readonly counts = { groups: 0, steps: 0, sends: 0, tuplesSent: 0, chunksApplied: 0 };
+  private readonly counts = { groups: 0, steps: 0, sends: 0, tuplesSent: 0, chunksApplied: 0, refusedWrites: 0, setAside: 0 };
 
   constructor(options: ReplicaOptions) {
     this.name = dbName(options.id);
+    this.ndb = options.ndb;
     this.gossips = options.link !== null;
-    this.state = new GossipState({ digestLength: options.digestLength, flushAfterMs: options.flushAfterMs });
+    this.state = new GossipState({ digestLength: options.digestLength, flushAfterMs: options.flushAfterMs, sendBudget: LIMITS.chunk });
     this.store = options.store;
     this.link = options.link;
     this.log = options.log;
@@ -169,7 +191,17 @@ export class Replica {
 
   /** A client's write, from the LB or sent directly: this DB is its tuple's primary. */
   async write(tea: string, version: Version): Promise<TeaState> {
-    const result = await this.submit({ tea, change: (s) => mergeVersion(s, version), digest: (_b, after) => this.tupleText(tea, after) }, true);
+    const change = (s: TeaState) => {
+      const after = mergeVersion(s, version);
+      const problem = checkWrite(s, after, LIMITS.tea);
+      if (problem === null) return after;
+      this.counts.refusedWrites++;
+      throw new LimitError(
+        `refused: the write would leave ${JSON.stringify(tea)} holding ${problem}. Read the tea, then write with one clock that covers ` +
+          'every clock it returns (their merge, plus your own counter): that one version replaces them all; or use fewer client ids.',
+      );
+    };
+    const result = await this.submit({ tea, change, digest: (_b, after) => this.tupleText(tea, after) }, true);
     return result.after;
   }
 
@@ -186,8 +218,16 @@ export class Replica {
 
   /** Anti-entropy: merge states a peer holds. Not gossiped. Returns how many teas changed. */
   async mergeStates(entries: readonly { tea: string; state: TeaState }[]): Promise<number> {
-    const results = await Promise.all(entries.map(({ tea, state }) => this.submit({ tea, change: (s) => mergeState(s, state), repair: true }, false)));
-    return results.filter((r) => r.after !== r.before).length;
+    const results = await Promise.all(
+      entries.map(({ tea, state }) =>
+        this.submit({ tea, change: (s) => mergeWithin(tea, s, state), repair: true }, false).catch((e: unknown) => {
+          if (!(e instanceof LimitError)) throw e;
+          this.setAside([{ text: tupleText(this.name, tea, state), reason: e.message }]);
+          return null;
+        }),
+      ),
+    );
+    return results.filter((r) => r !== null && r.after !== r.before).length;
   }
 
   private tupleText(tea: string, state: TeaState): string | null {
@@ -197,7 +237,7 @@ export class Replica {
   private async submit(step: CommitStep, client: boolean): Promise<{ before: TeaState; after: TeaState }> {
     await this.ready(client);
     const result = await new Promise<StepResult>((resolve, reject) => {
-      this.ops.push({ step, client, resolve, reject });
+      this.ops.push({ step, client, mark: this.state.received, resolve, reject });
       this.kick();
     });
     if (result.error) throw result.error;
@@ -220,14 +260,12 @@ export class Replica {
     // Flushed from outside: what the inbox holds waits for a client's write to claim the Redis again.
     if (!this.gossips || this.status === 'flushed') return;
     await this.ready(true);
-    if (this.state.inboxSize > 0) {
-      await new Promise<void>((resolve, reject) => {
-        this.drainWaiters.push({ resolve, reject });
-        this.kick();
-      });
-    } else if (this.currentGroup?.tookChunks) {
-      await this.currentGroup.settled;
-    }
+    const mark = this.state.received;
+    if (this.state.mergedThrough() >= mark) return;
+    await new Promise<void>((resolve, reject) => {
+      this.owed.push({ mark, resolve, fail: reject });
+      this.kick();
+    });
   }
 
   // ---- groups ----
@@ -241,7 +279,7 @@ export class Replica {
   }
 
   private hasGroupWork(): boolean {
-    return this.ops.length > 0 || this.drainWaiters.length > 0 || this.timerApply || this.trimWanted;
+    return this.ops.length > 0 || (this.owed.length > 0 && this.state.inboxSize > 0) || this.timerMark !== null || this.trimWanted;
   }
 
   private async runGroups(): Promise<void> {
@@ -265,52 +303,58 @@ export class Replica {
 
   private async runGroup(): Promise<void> {
     const ops = this.ops;
-    const waiters = this.drainWaiters;
-    const flushAll = this.timerApply;
+    const timerMark = this.timerMark;
     this.ops = [];
-    this.drainWaiters = [];
-    this.timerApply = false;
     this.trimWanted = false;
-    const chunks = this.gossips ? this.state.takeInbox() : [];
+    // One commit merges at most a chunk's worth of gossip: what is left waits for the next, and requests wait for what they are owed.
+    const chunks = this.gossips ? this.state.takeInbox(LIMITS.chunk) : [];
     const trim = this.state.takeTrim();
-    let settle!: () => void;
-    const group: Group = { tookChunks: chunks.length > 0, settled: new Promise<void>((r) => (settle = r)) };
-    this.currentGroup = group;
     try {
-      const steps = [...ops.map((o) => o.step), ...this.stepsOf(chunks)];
+      const gossip = this.stepsOf(chunks);
+      const steps = [...ops.map((o) => o.step), ...gossip.steps];
       const result = await this.store.commit({ trim, steps });
       this.counts.groups++;
       this.counts.steps += steps.length;
       this.counts.chunksApplied += chunks.length;
       const now = this.now();
       let through = this.state.append(result.appended, now);
-      if (flushAll) through = this.state.flushAll();
+      const refused = gossip.steps.flatMap((step, k) => {
+        const error = result.results[ops.length + k].error;
+        return error instanceof LimitError ? [{ text: step.digest as string, reason: error.message }] : [];
+      });
+      this.setAside([...gossip.setAside, ...refused]);
       if (chunks.length > 0) {
         this.state.applied(chunks);
         this.link?.done(chunks.map((c) => c.id));
         this.lastGossipAt = now;
       }
+      if (timerMark !== null && this.state.mergedThrough() >= timerMark) {
+        through = this.state.flushAll();
+        if (this.timerMark === timerMark) this.timerMark = null;
+      }
+      ops.forEach((op, k) => this.owed.push({ mark: op.mark, resolve: () => op.resolve(result.results[k]), fail: () => op.resolve(result.results[k]) }));
+      const merged = this.state.mergedThrough();
+      const ready = this.owed.filter((o) => o.mark <= merged);
+      this.owed = this.owed.filter((o) => o.mark > merged);
       this.pump();
-      const sent = this.waitSent(through);
-      void sent.then(() => {
-        ops.forEach((op, k) => op.resolve(result.results[k]));
-        for (const w of waiters) w.resolve();
-        settle();
+      void this.waitSent(through).then(() => {
+        for (const o of ready) o.resolve();
       });
     } catch (e) {
       const now = this.now();
       this.state.returnTrim(trim, now);
       this.state.unapplied(chunks, now);
-      settle();
-      this.failed(e, ops, waiters);
+      const owed = this.owed;
+      this.owed = [];
+      this.timerMark = null;
+      this.failed(e, ops, owed);
     } finally {
-      if (this.currentGroup === group) this.currentGroup = null;
       this.schedule();
     }
   }
 
   /** A commit failed: say why, and decide what the requests in it get. */
-  private failed(e: unknown, ops: Op[], waiters: DrainWaiter[]): void {
+  private failed(e: unknown, ops: Op[], waiters: Owed[]): void {
     if (e instanceof FencedError && e.owner === null && this.status === 'serving') {
       this.status = 'flushed';
       this.flushedAt = this.now();
@@ -332,7 +376,7 @@ export class Replica {
       this.log.warnEvery('commit', 5000, `${this.name}: cannot write to Redis: ${(e as Error).message}`);
     }
     for (const op of ops) op.reject(e);
-    for (const w of waiters) w.reject(e);
+    for (const w of waiters) w.fail(e);
   }
 
   private requeue(op: Op): void {
@@ -376,35 +420,50 @@ export class Replica {
     return this.reclaiming;
   }
 
-  /** Chunks of gossip as commit steps: merge each tuple and pass its text on unchanged; drop what came back to its primary. */
-  private stepsOf(chunks: readonly Chunk[]): CommitStep[] {
+  /**
+   * Chunks of gossip as commit steps: merge each tuple and pass its text on
+   * unchanged; drop what came back to its primary; set aside what cannot be
+   * applied (not a valid tuple, or beyond the limits).
+   */
+  private stepsOf(chunks: readonly Chunk[]): { steps: CommitStep[]; setAside: SetAside[] } {
     const steps: CommitStep[] = [];
+    const setAside: SetAside[] = [];
     for (const chunk of chunks) {
       for (const text of chunk.messages) {
-        const tuple = this.parseMessage(text);
-        if (tuple === null || tuple.primary === this.name) continue;
-        const incoming = tuple.state;
-        steps.push({ tea: tuple.key, change: (s) => mergeState(s, incoming), digest: text });
+        const parsed = this.parseMessage(text);
+        if (typeof parsed === 'string') {
+          setAside.push({ text, reason: parsed });
+          continue;
+        }
+        if (parsed.primary === this.name) continue;
+        const incoming = parsed.state;
+        steps.push({ tea: parsed.key, change: (s) => mergeWithin(parsed.key, s, incoming), digest: text });
       }
     }
-    return steps;
+    return { steps, setAside };
   }
 
-  private parseMessage(text: string): TupleState | null {
+  /** A gossip message as what it carries, or why it is not one. */
+  private parseMessage(text: string): TupleState | string {
+    if (text.length > LIMITS.tupleChars) return `a gossip message of ${text.length} characters; at most ${LIMITS.tupleChars}`;
     let message: unknown;
     try {
       message = JSON.parse(text);
     } catch (e) {
-      this.log.warn(`dropped a gossip message that is not JSON: ${(e as Error).message}`);
-      return null;
+      return `a gossip message that is not JSON: ${(e as Error).message}`;
     }
-    const parsed = parseTupleState(message);
-    const problem = parsed.ok ? checkTeaName(parsed.value.key) : parsed.error;
-    if (problem !== null || !parsed.ok) {
-      this.log.warn(`dropped a malformed gossip message: ${problem}`);
-      return null;
-    }
-    return parsed.value;
+    const parsed = parseTupleState(message, this.ndb);
+    return parsed.ok ? parsed.value : `a malformed gossip message: ${parsed.error}`;
+  }
+
+  /** Gossip this DB cannot apply: kept in the store's dead-letter list, said in one log line per few seconds, and the rest flows on. */
+  private setAside(messages: readonly SetAside[]): void {
+    if (messages.length === 0) return;
+    this.counts.setAside += messages.length;
+    this.log.warnEvery('set-aside', 5000, `${this.name}: set aside gossip it cannot apply (kept in ${DEAD_LETTERS}): ${messages[0].reason}`);
+    this.store.setAside(messages.map((m) => JSON.stringify({ at: new Date(this.now()).toISOString(), reason: m.reason, message: m.text.slice(0, DEAD_LETTER_CHARS) }))).catch(
+      (e: Error) => this.log.warnEvery('set-aside-store', 5000, `${this.name}: cannot keep set-aside gossip: ${e.message}`),
+    );
   }
 
   // ---- sends ----
@@ -463,7 +522,7 @@ export class Replica {
     }
     if (this.status !== 'serving') return;
     const due = this.state.tick(this.now());
-    if (due.applyInbox) this.timerApply = true;
+    if (due.applyInbox) this.timerMark = Math.max(this.timerMark ?? 0, this.state.received);
     if (due.trim) this.trimWanted = true;
     if (due.applyInbox || due.trim) this.kick();
     this.pump();

@@ -12,6 +12,7 @@
  */
 import { BucketIndex, Words } from '../core/antiEntropy';
 import { EMPTY, TeaState } from '../core/versions';
+import { LimitError } from '../core/weight';
 
 export type ClaimMode = 'force' | 'free' | 'mine';
 
@@ -77,8 +78,13 @@ export interface TeaStore {
   readonly indexReady: boolean;
   bucketSums(): Words[];
   bucketEntries(bucket: number, now: number): Promise<IndexedEntry[]>;
+  /** Keep gossip that could not be applied, newest last, at most DEAD_LETTER_LIMIT of it; fenced like a commit. */
+  setAside(entries: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Set-aside gossip a store keeps: the newest, for an operator to look at. */
+export const DEAD_LETTER_LIMIT = 1000;
 
 /** A commit's steps worked out in memory: every tea's first and last state, and what the digest gains. */
 export interface Plan {
@@ -116,7 +122,15 @@ export function planCommit(steps: readonly CommitStep[], stateOf: (tea: string) 
       teas.set(step.tea, entry);
     }
     const before = entry.after;
-    const after = step.change(before);
+    let after: TeaState;
+    try {
+      after = step.change(before);
+    } catch (e) {
+      // Beyond the tea's limits: this step alone is refused, stores nothing and sends nothing.
+      if (!(e instanceof LimitError)) throw e;
+      results.push({ error: e });
+      continue;
+    }
     entry.after = after;
     if (!step.repair && after !== before) entry.repairOnly = false;
     results.push({ before, after });
@@ -138,10 +152,11 @@ export interface MemoryStorage {
   teas: Map<string, TeaState>;
   digest: string[];
   owner: string | null;
+  dead: string[];
 }
 
 export function emptyStorage(): MemoryStorage {
-  return { teas: new Map(), digest: [], owner: null };
+  return { teas: new Map(), digest: [], owner: null, dead: [] };
 }
 
 /** What an external FLUSHALL does to a MemoryStorage. */
@@ -149,6 +164,7 @@ export function wipe(storage: MemoryStorage): void {
   storage.teas.clear();
   storage.digest.length = 0;
   storage.owner = null;
+  storage.dead.length = 0;
 }
 
 let memoryStores = 0;
@@ -199,6 +215,12 @@ export class MemoryTeaStore implements TeaStore {
 
   async scanSlice(): Promise<boolean> {
     return false;
+  }
+
+  async setAside(entries: readonly string[]): Promise<void> {
+    if (this.storage.owner !== this.id) return;
+    this.storage.dead.push(...entries);
+    this.storage.dead.splice(0, Math.max(0, this.storage.dead.length - DEAD_LETTER_LIMIT));
   }
 
   get indexReady(): boolean {

@@ -152,6 +152,28 @@ export function ndjsonBody(limitBytes: number): Middleware {
   return (ctx, next) => requireNdjson(ctx, () => read(ctx, next));
 }
 
+/**
+ * At most `max` requests of a route read and handle their bodies at once;
+ * past that, 429 with Retry-After, before a byte of the body is read: with
+ * each body bounded too, no mix of requests can make a server hold more
+ * than max x its limit (decompressed) for that route.
+ */
+export function bodiesInFlight(max: number): Middleware {
+  let inFlight = 0;
+  return async (_ctx, next) => {
+    if (inFlight >= max) throw new HttpError(429, `${max} bodies of this route are being read already; retry in a second`, { 'Retry-After': '1' });
+    inFlight++;
+    try {
+      await next();
+    } finally {
+      inFlight--;
+    }
+  };
+}
+
+/** Route paths match exactly as written: `/RATING/x` is not `/rating/x` (koa-router ignores case by default). */
+export const ROUTER_OPTIONS = Object.freeze({ sensitive: true });
+
 /** The tea name of `/rating/<tea>`: one path segment, percent-decoded, within limits. */
 export function teaFromPath(path: string): string {
   const raw = path.replace(/^\/rating\//, '').replace(/\/$/, '');

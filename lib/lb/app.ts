@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import { LIMITS } from '../core/limits';
 import { Ring, dbName } from '../core/ring';
 import {
-  HttpError, jsonApp, methodNotAllowed, readRawBody, requireJsonContentType, teaFromPath,
+  HttpError, ROUTER_OPTIONS, bodiesInFlight, jsonApp, methodNotAllowed, readRawBody, requireJsonContentType, teaFromPath,
 } from '../http/common';
 import { Logger } from '../log';
 import { HttpClient } from '../net/httpClient';
@@ -76,12 +76,13 @@ export function lbApp(options: LBOptions): Koa {
     throw new HttpError(503, 'no DB is available');
   }
 
-  const router = new Router();
+  const router = new Router(ROUTER_OPTIONS);
+  const bodies = bodiesInFlight(LIMITS.bodiesInFlight);
   // The body goes to the DB as it came, Content-Type and Content-Encoding included: the DB checks
   // it and says what is wrong (it must, as writes may be sent to it directly), and the LB does
   // not do that work twice. Measured: parsing, checking and re-serialising the body here was
   // about 8% of the LB's CPU per PUT. The LB bounds its size only.
-  router.put('/rating/:tea', requireJsonContentType, async (ctx) => {
+  router.put('/rating/:tea', requireJsonContentType, bodies, async (ctx) => {
     const tea = teaFromPath(ctx.path);
     const body = await readRawBody(ctx.req, LIMITS.bodyBytes);
     const headers: Record<string, string> = { 'content-type': ctx.get('content-type') };

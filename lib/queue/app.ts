@@ -9,7 +9,8 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { LIMITS } from '../core/limits';
-import { HttpError, jsonApp, methodNotAllowed, ndjsonBody, parseJsonBody, requireJsonContentType } from '../http/common';
+import { HttpError, ROUTER_OPTIONS, bodiesInFlight, jsonApp, methodNotAllowed, ndjsonBody, parseJsonBody, requireJsonContentType } from '../http/common';
+import { requireSecret } from '../http/secret';
 import { Logger } from '../log';
 import { Hub } from './hub';
 
@@ -51,9 +52,14 @@ export function batchMessages(text: string): string[] {
   return messages;
 }
 
-export function queueApp(hub: Hub, log: Logger): Koa {
-  const router = new Router();
-  router.put('/q/:channel', requireJsonContentType, parseJsonBody, async (ctx) => {
+/**
+ * With a cluster secret every route needs it, the contract's too: PUT
+ * /q/db<i> is the way to forge gossip, GET /q/db<i> steals it, DELETE /clear
+ * drops what is in flight. The original harness never sets one.
+ */
+export function queueApp(hub: Hub, log: Logger, secret: string | null = null): Koa {
+  const router = new Router(ROUTER_OPTIONS);
+  router.put('/q/:channel', requireJsonContentType, bodiesInFlight(LIMITS.bodiesInFlight), parseJsonBody, async (ctx) => {
     const channel = channelOf(ctx.params.channel);
     const body: unknown = ctx.request.body;
     if (!isObject(body)) throw new HttpError(400, 'a queue message must be a JSON object');
@@ -66,9 +72,10 @@ export function queueApp(hub: Hub, log: Logger): Koa {
   });
   router.all('/q/:channel', methodNotAllowed(['GET', 'PUT']));
   // Several messages as one chunk: NDJSON, one message per line.
-  router.post('/q/:channel/batch', ndjsonBody(LIMITS.bulkBytes), async (ctx) => {
+  router.post('/q/:channel/batch', bodiesInFlight(LIMITS.bulkInFlight), ndjsonBody(LIMITS.chunk.chars), async (ctx) => {
     const channel = channelOf(ctx.params.channel);
     const messages = batchMessages(ctx.request.body as string);
+    if (messages.length > LIMITS.chunk.messages) throw new HttpError(413, `a batch holds at most ${LIMITS.chunk.messages} messages, got ${messages.length}`);
     ctx.body = { channel, length: await hub.put(channel, messages) };
   });
   // Per channel: the messages held, how many of them a subscriber holds unapplied, whether one is subscribed.
@@ -80,5 +87,5 @@ export function queueApp(hub: Hub, log: Logger): Koa {
   });
   router.all('/clear', methodNotAllowed(['DELETE']));
 
-  return jsonApp(log, router);
+  return jsonApp(log, router, requireSecret(secret));
 }

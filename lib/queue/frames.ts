@@ -14,6 +14,8 @@
  *   E <text>    error; the queue closes
  */
 
+import { LIMITS } from '../core/limits';
+
 export type Frame =
   | { type: 'chunk'; id: string; messages: readonly string[] }
   | { type: 'put'; seq: number; messages: readonly string[] }
@@ -25,9 +27,9 @@ export type Frame =
   | { type: 'pong' }
   | { type: 'error'; message: string };
 
-/** Bounds on what a peer can make the decoder hold: a line (in characters), and messages per frame. */
+/** Bounds on what a peer can make the decoder hold: a line (in characters: a message may be a whole chunk's worth), and messages per frame. */
 export const FRAME_LIMITS = Object.freeze({
-  lineChars: 16 * 1024 * 1024,
+  lineChars: LIMITS.chunk.chars,
   messagesPerFrame: 100_000,
 });
 

@@ -41,6 +41,8 @@ export class MemoryJournal implements Journal {
 }
 
 const PREFIX = 'qz:';
+/** Chunks per Redis command. */
+const SLICE = 1000;
 const keyOf = (channel: string) => `${PREFIX}${channel}`;
 const memberOf = (c: JournaledChunk) => `${c.id}\n${c.messages.join('\n')}`;
 
@@ -106,13 +108,15 @@ export class RedisJournal implements Journal {
     await this.redis.zadd(keyOf(channel), chunk.id, memberOf(chunk));
   }
 
+  // In slices: a backlog of 100,000 chunks spread into one call's arguments overflows the stack.
   async addMany(channel: string, chunks: readonly JournaledChunk[]): Promise<void> {
-    if (chunks.length === 0) return;
-    await this.redis.zadd(keyOf(channel), ...chunks.flatMap((c) => [c.id, memberOf(c)]));
+    for (let k = 0; k < chunks.length; k += SLICE) {
+      await this.redis.zadd(keyOf(channel), ...chunks.slice(k, k + SLICE).flatMap((c) => [c.id, memberOf(c)]));
+    }
   }
 
   async remove(channel: string, chunks: readonly JournaledChunk[]): Promise<void> {
-    if (chunks.length > 0) await this.redis.zrem(keyOf(channel), ...chunks.map(memberOf));
+    for (let k = 0; k < chunks.length; k += SLICE) await this.redis.zrem(keyOf(channel), ...chunks.slice(k, k + SLICE).map(memberOf));
   }
 
   async replace(channel: string, before: JournaledChunk, after: JournaledChunk): Promise<void> {

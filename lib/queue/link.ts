@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import type { Chunk } from '../core/gossip';
+import { secretHeaders } from '../http/secret';
 import { Frame, FrameDecoder, GOSSIP_UPGRADE } from './frames';
 import { Hub, Subscriber } from './hub';
 import { FrameWriter } from './frameWriter';
@@ -68,6 +69,8 @@ export class SocketLink implements GossipLink {
     private readonly inbox: string,
     private readonly outbox: string,
     private readonly onWarn: (message: string) => void = () => undefined,
+    /** The cluster secret the queue wants, if any. */
+    private readonly secret: string | null = null,
   ) {}
 
   get connected(): boolean {
@@ -84,7 +87,7 @@ export class SocketLink implements GossipLink {
     const path = `/q/${encodeURIComponent(this.inbox)}/subscribe?publish=${encodeURIComponent(this.outbox)}`;
     const req = http.request({
       host: this.host, port: this.port, path, agent: false,
-      headers: { connection: 'Upgrade', upgrade: GOSSIP_UPGRADE, accept: 'application/json' },
+      headers: { connection: 'Upgrade', upgrade: GOSSIP_UPGRADE, accept: 'application/json', ...secretHeaders(this.secret) },
     });
     req.setTimeout(SILENT_MS, () => req.destroy(new Error('no answer to the upgrade')));
     req.on('upgrade', (_res, socket: Socket, head: Buffer) => this.attach(socket, head));

@@ -7,6 +7,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { LIMITS } from '../core/limits';
+import { carriesSecret } from '../http/secret';
 import { Logger } from '../log';
 import { channelOf } from './app';
 import { Frame, FrameDecoder, GOSSIP_UPGRADE } from './frames';
@@ -21,10 +23,14 @@ function refuse(socket: Duplex, status: string, message: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
-/** Accept DBs' gossip links on the queue's HTTP server. */
-export function acceptGossipLinks(server: Server, hub: Hub, log: Logger): void {
+/** Accept DBs' gossip links on the queue's HTTP server; with a cluster secret, only links that carry it. */
+export function acceptGossipLinks(server: Server, hub: Hub, log: Logger, secret: string | null = null): void {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    if (!carriesSecret(req.headers.authorization, secret)) {
+      refuse(socket, '401 Unauthorized', 'the gossip link needs the cluster secret (Authorization: Bearer <the secret>)');
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://queue');
     const match = /^\/q\/([^/]+)\/subscribe$/.exec(url.pathname);
     if (match === null || String(req.headers.upgrade).toLowerCase() !== GOSSIP_UPGRADE) {
@@ -108,6 +114,10 @@ class QueuePeer implements Subscriber {
     switch (frame.type) {
       case 'put': {
         if (this.outbox === null) return this.fail('this link publishes nowhere (no ?publish=)');
+        const chars = frame.messages.reduce((n, m) => n + m.length, 0);
+        if (frame.messages.length > LIMITS.chunk.messages || chars > LIMITS.chunk.chars) {
+          return this.fail(`a put of ${frame.messages.length} messages, ${chars} characters; at most ${LIMITS.chunk.messages} and ${LIMITS.chunk.chars}`);
+        }
         const seq = frame.seq;
         void this.hub.put(this.outbox, frame.messages).then(() => this.out.write({ type: 'accepted', seq }));
         return;

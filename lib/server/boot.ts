@@ -3,7 +3,7 @@
  * clear error for a busy port, and stopping cleanly on SIGTERM or Ctrl-C.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { Server } from 'node:http';
+import http, { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import dns from 'node:dns';
 import type Koa from 'koa';
@@ -49,9 +49,17 @@ export async function listen(app: Koa, host: string, port: number, what: string)
   }
 }
 
+/**
+ * A request must arrive whole within seconds, not Node's default 5 minutes:
+ * a client that never finishes its body (or its headers) loses the
+ * connection. Checked every second, not every 30.
+ */
+export const REQUEST_TIMEOUTS = Object.freeze({ requestTimeout: 10_000, headersTimeout: 5_000, connectionsCheckingInterval: 1_000 });
+
 function listenOnce(app: Koa, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    const server = http.createServer({ ...REQUEST_TIMEOUTS }, app.callback());
+    server.listen(port, host);
     server.keepAliveTimeout = 65_000; // longer than clients' idle sockets live, so a reused socket is never half-closed
     server.once('listening', () => resolve(server));
     server.once('error', reject);
@@ -76,6 +84,26 @@ export function onShutdown(log: Logger, stop: () => void | Promise<void>): void 
   };
   process.on('SIGTERM', () => handler('SIGTERM'));
   process.on('SIGINT', () => handler('SIGINT'));
+}
+
+/**
+ * The cluster secret from its file (npm start writes one into var/), or
+ * null when none is configured: then the internal routes are open, as the
+ * original harness runs them, and the log says so once.
+ */
+export function readSecret(file: string | null, log: Logger, what: string): string | null {
+  if (file === null) {
+    log.warn(`no secret-file configured: ${what} are open to anything that can reach this port`);
+    return null;
+  }
+  let secret: string;
+  try {
+    secret = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new Error(`cannot read the secret file ${file}: ${(e as Error).message}`);
+  }
+  if (secret.length < 16 || /\s/.test(secret)) throw new Error(`the secret file ${file} must hold one word of at least 16 characters`);
+  return secret;
 }
 
 /** Start a server's main, printing a start-up error clearly instead of a stack. */

@@ -85,6 +85,15 @@ describe('integration: RedisJournal on a real redis-server', function () {
     expect((await journal().load()).get('c')!.map((c) => c.id)).to.deep.equal(ids);
   });
 
+  it('a backlog of 150,000 chunks is added and removed whole (one command for all of them overflowed the stack)', async function () {
+    const j = journal();
+    const backlog = Array.from({ length: 150_000 }, (_, k) => chunk(k + 1, '{"n":1}'));
+    await j.addMany('backlog', backlog);
+    expect(await raw.zcard('qz:backlog')).to.equal(150_000);
+    await j.remove('backlog', backlog.slice(0, 149_999));
+    expect(flat(await j.load())).to.deep.equal({ backlog: [[150_000, ['{"n":1}']]] });
+  });
+
   it('identical messages in two chunks stay two chunks, and removing one leaves the other', async function () {
     const j = journal();
     const same = '{"same":true}';

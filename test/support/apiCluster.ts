@@ -5,6 +5,7 @@
  * have lost nothing.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import Redis from 'ioredis';
 import { Cluster } from '../../tools/cluster/cluster';
@@ -104,6 +105,13 @@ export function describeAfterAllThat(fx: ApiCluster): void {
       expect(await getOk(fx.lb, KEEPSAKE)).to.deep.equal(fx.keepsakeView);
       expect(await getOk(fx.db(ring.primaryOf(KEEPSAKE)), KEEPSAKE)).to.deep.equal(fx.keepsakeView);
       expect(await fx.hashAtPrimary(KEEPSAKE)).to.deep.equal(fx.keepsakeHash);
+    });
+
+    it('started without a secret, as the original harness starts them, each DB and the queue said once that internal routes are open', function () {
+      for (const name of ['serverDB0.log', 'serverDB1.log', 'serverDB2.log', 'serverQ0.log']) {
+        const lines = readFileSync(join(fx.layout.logDir, name), 'utf8').split('\n').filter((l) => /no secret-file configured: .* open/.test(l));
+        expect(lines.length, name).to.equal(1);
+      }
     });
 
     it('no server logged an internal error (no input reached a 500)', function () {

@@ -21,6 +21,9 @@ function expectValue<T>(p: Parsed<T>): T {
   return (p as { ok: true; value: T }).value;
 }
 
+/** The ring the tuples of these tests travel. */
+const NDB = 4;
+
 const tuple = (over: Record<string, unknown> = {}) => ({
   primary: 'db0', key: 'zoo', rating: 5, choices: [5], clocks: [{ a: 1 }], ...over,
 });
@@ -135,7 +138,7 @@ describe('core/wire', () => {
     });
 
     it('rejects more versions than the limit', () => {
-      const n = LIMITS.tupleVersions + 1;
+      const n = LIMITS.replicaTea.versions + 1;
       expectError(parseVersions(new Array(n).fill(1), new Array(n).fill({})), /at most/);
     });
   });
@@ -148,15 +151,15 @@ describe('core/wire', () => {
 
   describe('parseTuple', () => {
     it('accepts a tuple without a tombstone, and with a null one', () => {
-      const t = expectValue(parseTuple(tuple()));
+      const t = expectValue(parseTuple(tuple(), NDB));
       expect(t.tombstone).to.equal(undefined);
       expect(t.primary).to.equal('db0');
       expect(t.key).to.equal('zoo');
-      expect(expectValue(parseTuple(tuple({ tombstone: null }))).tombstone).to.equal(undefined);
+      expect(expectValue(parseTuple(tuple({ tombstone: null }), NDB)).tombstone).to.equal(undefined);
     });
 
     it('accepts a tuple with a tombstone', () => {
-      const t = expectValue(parseTuple(tuple({ choices: [], clocks: [], rating: 0, tombstone: { a: 4 } })));
+      const t = expectValue(parseTuple(tuple({ choices: [], clocks: [], rating: 0, tombstone: { a: 4 } }), NDB));
       expect(canonicalKey(t.tombstone!)).to.equal('[["a",4]]');
     });
 
@@ -168,6 +171,11 @@ describe('core/wire', () => {
         [tuple({ primary: undefined }), /primary/],
         [tuple({ primary: '' }), /primary/],
         [tuple({ primary: 0 }), /primary/],
+        [tuple({ primary: 'nobody' }), /primary/],
+        [tuple({ primary: `db${NDB}` }), /primary/],
+        [tuple({ primary: 'db01' }), /primary/],
+        [tuple({ key: '..' }), /key/],
+        [tuple({ key: 'x'.repeat(LIMITS.teaNameBytes + 1) }), /key/],
         [tuple({ key: undefined }), /key/],
         [tuple({ key: '' }), /key/],
         [tuple({ key: ['zoo'] }), /key/],
@@ -180,18 +188,18 @@ describe('core/wire', () => {
         [tuple({ tombstone: { a: -1 } }), /tombstone/],
         [tuple({ tombstone: [1] }), /tombstone/],
       ];
-      for (const [x, mentions] of bad) expectError(parseTuple(x), mentions);
+      for (const [x, mentions] of bad) expectError(parseTuple(x, NDB), mentions);
     });
 
     it('recomputes the rating from the choices rather than trusting the sender', () => {
-      const t = expectValue(parseTuple(tuple({ rating: 999, choices: [2, 4], clocks: [{ a: 1 }, { b: 1 }] })));
+      const t = expectValue(parseTuple(tuple({ rating: 999, choices: [2, 4], clocks: [{ a: 1 }, { b: 1 }] }), NDB));
       expect(t.rating).to.equal(3);
     });
 
     it('never throws, whatever JSON it is given (property)', () => {
       fc.assert(
         fc.property(fc.jsonValue(), (x) => {
-          expect(typeof parseTuple(x).ok).to.equal('boolean');
+          expect(typeof parseTuple(x, NDB).ok).to.equal('boolean');
         }),
         { numRuns: 300 },
       );
@@ -216,7 +224,7 @@ describe('core/wire', () => {
       fc.assert(
         fc.property(stateArb(), (state) => {
           const wire = JSON.parse(JSON.stringify(tupleOf('db1', 'tea', state)));
-          const parsed: GossipTuple = expectValue(parseTuple(wire));
+          const parsed: GossipTuple = expectValue(parseTuple(wire, NDB));
           const back = stateOfTuple(parsed);
           expect(canonical(back)).to.equal(canonical(state));
           expect(Object.is(rating(back), rating(state))).to.equal(true);

@@ -2,9 +2,10 @@
  * A whole cluster on this machine: ndb Redis servers, the queue, ndb DBs and
  * the LB, on the contract's ports by default (docs/protocol.md).
  */
-import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
 import { Defaults } from '../../lib/config';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { Managed, NODE_SERVER_FLAGS, answersWithPid, assertPortFree, exited, requireRedisServer, startProcess, stopProcess } from './processes';
 
@@ -29,6 +30,13 @@ export interface Layout {
    * the append-only file this project runs them with.
    */
   redisDefaults?: boolean;
+  /**
+   * The cluster secret's file (npm start: var/secret), made if missing: the
+   * DBs and the queue get it as their secret-file, and every Redis requires
+   * it as its password. None: internal routes are open, as the original
+   * harness runs them.
+   */
+  secretFile?: string;
 }
 
 export interface ServerSettings {
@@ -55,6 +63,27 @@ export class Cluster {
   lb: Managed | null = null;
 
   constructor(readonly layout: Layout) {}
+
+  /** The cluster secret (made on first use), or null when the layout has none. */
+  get secret(): string | null {
+    const file = this.layout.secretFile;
+    if (file === undefined) return null;
+    if (!existsSync(file)) {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    }
+    return readFileSync(file, 'utf8').trim();
+  }
+
+  /** The password of every Redis of the cluster: the secret. */
+  get redisPassword(): string | undefined {
+    return this.secret ?? undefined;
+  }
+
+  /** The config keys that hand the secret to a DB or the queue. */
+  private secretKeys(): Record<string, string> {
+    return this.layout.secretFile === undefined ? {} : { 'secret-file': this.layout.secretFile };
+  }
 
   redisPort(i: number): number {
     return this.layout.redisBasePort + i;
@@ -88,12 +117,17 @@ export class Cluster {
     const dir = join(this.layout.dataDir, `redis-${port}`);
     mkdirSync(dir, { recursive: true });
     const logfile = join(this.layout.logDir, `redis-${port}.log`);
+    // The password goes in a file only this user reads, not on the command line where ps shows it.
+    const secret = this.secret;
+    const conf = join(dir, 'auth.conf');
+    if (secret !== null) writeFileSync(conf, `requirepass ${secret}\n`, { mode: 0o600 });
     return startProcess({
       role,
       host: this.layout.host,
       port,
       command: 'redis-server',
       args: [
+        ...(secret !== null ? [conf] : []),
         '--port', String(port), '--bind', this.layout.host, '--dir', dir, '--logfile', logfile, '--daemonize', 'no',
         ...(persistence ? ['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'] : []),
       ],
@@ -121,7 +155,7 @@ export class Cluster {
         ...NODE_SERVER_FLAGS,
         ...nodeArgs,
         this.script('serverQ'),
-        JSON.stringify({ id: 0, host, port: qPort, nq: 1, ndb, logfile, redis: { host, port: this.layout.qRedisPort } }),
+        JSON.stringify({ id: 0, host, port: qPort, nq: 1, ndb, logfile, redis: { host, port: this.layout.qRedisPort }, ...this.secretKeys() }),
       ],
       logfile,
     });
@@ -138,6 +172,7 @@ export class Cluster {
       'flush-after-ms': settings.flushAfterMs ?? dbDefaults['flush-after-ms'],
       'anti-entropy-interval-ms': settings.antiEntropyIntervalMs ?? dbDefaults['anti-entropy-interval-ms'],
       logfile: join(this.layout.logDir, `serverDB${i}.log`),
+      ...this.secretKeys(),
       ...(settings.dbOverrides?.(i) ?? {}),
     };
   }
@@ -215,7 +250,7 @@ export class Cluster {
 
   /** A client of Redis i, for flushing and inspection; the caller closes it. */
   redisClient(i: number): Redis {
-    return new Redis({ host: this.layout.host, port: this.redisPort(i), lazyConnect: false, maxRetriesPerRequest: 1 });
+    return new Redis({ host: this.layout.host, port: this.redisPort(i), lazyConnect: false, maxRetriesPerRequest: 1, password: this.redisPassword });
   }
 
   async flushRedis(): Promise<void> {

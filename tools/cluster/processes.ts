@@ -4,7 +4,7 @@
  * scenario runner, the integration tests and the benchmark.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 
@@ -76,7 +76,7 @@ export interface StartOptions {
   port: number;
   command: string;
   args: string[];
-  /** Where stdout goes; stderr goes there too and is also kept for error messages. */
+  /** Where stdout goes; stderr goes there too, and its last 4000 characters are also kept for error messages. */
   logfile: string;
   timeoutMs?: number;
   /**
@@ -100,10 +100,14 @@ export async function startProcess(options: StartOptions): Promise<Managed> {
   const child = spawn(options.command, options.args, { stdio: ['ignore', out, 'pipe'], detached: true });
   closeSync(out);
   let stderr = '';
+  // Why a process died (an out-of-memory abort, an uncaught exception) is on its stderr: keep it in its log too.
+  const errLog = createWriteStream(options.logfile, { flags: 'a' });
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
+    errLog.write(chunk);
   });
+  child.stderr?.once('close', () => errLog.end());
   let exited: string | null = null;
   child.once('exit', (code, signal) => {
     exited = `exited with ${signal ?? `code ${code}`}`;
