@@ -35,6 +35,11 @@ export class StoreClient {
     return res.body;
   }
 
+  /** GET /health: at the LB, which DBs it believes are up (`up`); at a DB, its gossip state. */
+  async health(): Promise<Record<string, unknown>> {
+    return (await this.json('GET', `${this.base}/health`)).body;
+  }
+
   async delete(tea: string): Promise<{ status: number; body: any }> {
     return this.json('DELETE', this.url(tea));
   }
