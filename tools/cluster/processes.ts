@@ -13,21 +13,8 @@ export const REDIS_MISSING =
   'apt-get update && apt-get install -y redis-server';
 
 /**
- * V8 flags every node server runs with: the cluster's, and the benchmark's
- * baseline servers too, so that the two differ only in the work they do.
- *
- * --max-semi-space-size=32 doubles V8's young generation (16 MB by default
- * on 64-bit Node 20). A DB makes a lot of short-lived garbage per request
- * (parsed bodies, merged states, the text of every Redis command), and a
- * small young generation collects it twice as often: with --trace-gc, 12,000
- * PUTs through the LB cost each DB 14-15 scavenges at 16 MB and 6-7 at 32.
- * Measured with two store clusters side by side (alternating 6,000-PUT
- * windows through each LB, 6 to 8 pairs), four times, the flag on one side
- * then the other: CPU per PUT 0.90x to 0.98x (0.95x on average), PUT
- * throughput 1.01x to 1.10x. The price is memory: each DB's RSS under load
- * grows by about 36 MB (npm run bench: 514 -> 659 MB for the four DBs with
- * 10k teas). 64 MB gained nothing over 32 (1.04x the CPU). The baseline
- * gained nothing (1.04x, within noise): it allocates little.
+ * V8 flags every node server runs with (the benchmark's baseline too, so the two differ only in
+ * their work): a 32 MB young generation halves a DB's scavenges (docs/performance.md, "Tuning").
  */
 export const NODE_SERVER_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
 
