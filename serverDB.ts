@@ -13,11 +13,12 @@ import { createLogger } from './lib/log';
 import { createHttpClient } from './lib/net/httpClient';
 import { SocketLink } from './lib/queue/link';
 import { secretHeaders } from './lib/http/secret';
-import { closeNow, connectRedis, listen, loadDefaults, onShutdown, readSecret, runMain } from './lib/server/boot';
+import { closeNow, connectRedis, listen, loadDefaults, logStrayRejections, onShutdown, readSecret, runMain } from './lib/server/boot';
 
 runMain('serverDB', async () => {
   const config = dbConfig(loadDefaults(), parseOverrides(process.argv[2], 'serverDB'));
   const log = createLogger(`db${config.id}`, config.logfile);
+  logStrayRejections(log);
   // The original harness starts every id 0..3 with ndb 1 for its one-DB scenario: such a DB serves, alone.
   const inRing = config.id < config.ndb;
   if (!inRing) log.warn(`id ${config.id} is not below ndb ${config.ndb}: serving direct requests, taking no part in gossip`);

@@ -6,7 +6,7 @@
  */
 import dns from 'node:dns';
 import { createLogger } from './lib/log';
-import { closeNow, listen, onShutdown, runMain } from './lib/server/boot';
+import { closeNow, listen, logStrayRejections, onShutdown, runMain } from './lib/server/boot';
 import { configFromEnv } from './lib/kv/config';
 import { doorFor } from './lib/kv/doors';
 import { kvApp } from './lib/kv/http/app';
@@ -19,6 +19,7 @@ runMain('serverKV', async () => {
   const config = configFromEnv(process.env, process.argv.slice(2));
   // The story of a node (view changes, peers down and back) goes to stdout, as a container's log.
   const log = createLogger(`kv ${config.self}`, '/dev/stdout');
+  logStrayRejections(log);
   const door = doorFor(config.api);
   const transport = httpTransport();
   const layout = config.shardCount === null ? null : initialLayout(config.view, config.shardCount);

@@ -7,11 +7,12 @@ import { DbHealth } from './lib/lb/health';
 import { lbConfig, parseOverrides } from './lib/config';
 import { createLogger } from './lib/log';
 import { createHttpClient } from './lib/net/httpClient';
-import { closeNow, listen, loadDefaults, onShutdown, runMain } from './lib/server/boot';
+import { closeNow, listen, loadDefaults, logStrayRejections, onShutdown, runMain } from './lib/server/boot';
 
 runMain('serverLB', async () => {
   const config = lbConfig(loadDefaults(), parseOverrides(process.argv[2], 'serverLB'));
   const log = createLogger(`lb${config.id}`, config.logfile);
+  logStrayRejections(log);
   const http = createHttpClient();
   const health = new DbHealth(dbUrls(config.dbHost, config.dbBasePort, config.ndb), http);
   const app = lbApp({ ndb: config.ndb, dbHost: config.dbHost, dbBasePort: config.dbBasePort, http, log, health });

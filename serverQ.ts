@@ -10,7 +10,7 @@ import { queueApp } from './lib/queue/app';
 import { Hub } from './lib/queue/hub';
 import { Journal, MemoryJournal, RedisJournal } from './lib/queue/journal';
 import { acceptGossipLinks } from './lib/queue/peer';
-import { closeNow, connectRedis, listen, loadDefaults, onShutdown, readSecret, runMain } from './lib/server/boot';
+import { closeNow, connectRedis, listen, loadDefaults, logStrayRejections, onShutdown, readSecret, runMain } from './lib/server/boot';
 
 /** How often held chunks are looked at for journaling (hub.sweep). */
 const SWEEP_MS = 250;
@@ -18,6 +18,7 @@ const SWEEP_MS = 250;
 runMain('serverQ', async () => {
   const config = qConfig(loadDefaults(), parseOverrides(process.argv[2], 'serverQ'));
   const log = createLogger(`q${config.id}`, config.logfile);
+  logStrayRejections(log);
   const secret = readSecret(config.secretFile, log, 'its routes and gossip links');
   const redis = config.redis ? await connectRedis("the queue's Redis", config.redis, log, { enableAutoPipelining: true, password: secret ?? undefined }) : null;
   const journal: Journal = redis ? new RedisJournal(redis) : new MemoryJournal();

@@ -137,3 +137,11 @@ export async function connectRedis(what: string, address: { host: string; port: 
   }
   return redis;
 }
+
+/**
+ * A promise rejected with nobody to catch it is a bug, but not one worth a
+ * server: Node 20 would exit on it. Log it (with its stack) and serve on.
+ */
+export function logStrayRejections(log: Logger): void {
+  process.on('unhandledRejection', (e) => log.error(`a rejected promise nobody caught (a bug): ${(e as Error)?.stack ?? String(e)}`));
+}
