@@ -161,8 +161,6 @@ function decode(tea: string, stored: Stored): TeaState {
   return parsed.value;
 }
 
-const encode = storedFormOf;
-
 const SCAN_PATTERNS = [['/rating/*', '/rating/'], ['tombstone:*', 'tombstone:']] as const;
 
 export interface RedisStoreOptions {
@@ -227,7 +225,7 @@ export class RedisTeaStore implements TeaStore {
     this.rememberedTexts.delete(tea);
     if (state === null) return;
     for (const [older, old] of this.remembered.set(tea, state, weigh(state).chars)) {
-      const text = encode(old);
+      const text = storedFormOf(old);
       this.rememberedTexts.set(older, text, charsOfText(text));
     }
   }
@@ -286,7 +284,7 @@ export class RedisTeaStore implements TeaStore {
     const keys = [OWNER_KEY, DIGEST_KEY];
     const args = [this.id, String(group.trim), String(plan.appended.length), plan.builtFor.map((tea) => (tea === null ? 0 : numberOf.get(tea) ?? 0)).join(','), ...plan.appended];
     for (const [tea, { before, after }] of written) {
-      const next = encode(after);
+      const next = storedFormOf(after);
       const hash = next.clocks === '' ? (before.versions.length > 0 ? 'd' : 'k') : 's';
       const tombstone = after.tombstone !== before.tombstone ? next.tombstone : '';
       keys.push(ratingKey(tea), tombstoneKey(tea));

@@ -55,7 +55,7 @@ export async function largeClocks(t: Target, puts: number, entries: number): Pro
   return {
     statuses: statusCounts(statuses), spreadDuringMs: spreadDuring, spreadAfterMs: spreadAfter, getStatus: statusOf(get), getMs,
     storedClocksBytes: storedBytes, otherGets: await watch.stop(),
-    rssMb: await Promise.all(Array.from({ length: NDB }, (_, i) => rssMb(t, t.db(i)))),
+    rssMb: await Promise.all(Array.from({ length: NDB }, (_, i) => rssMb(t.db(i)))),
     refusal: statuses.every((s) => s === 200) ? null : (await settle(putRating(t.lb, tea, 3, { ...shared, 'unique-x': 1 })))?.text ?? null,
   };
 }

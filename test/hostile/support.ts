@@ -73,7 +73,7 @@ export async function spreadMs(t: Target, tea: string, at?: number, boundMs = 10
 }
 
 /** Resident memory of the process answering /health on `port`, in MB (null when it does not answer). */
-export async function rssMb(t: Target, port: number): Promise<number | null> {
+export async function rssMb(port: number): Promise<number | null> {
   const res = await settle(request(port, { method: 'GET', path: '/health', headers: { Accept: 'application/json' }, timeoutMs: 5000 }));
   if (res?.status !== 200) return null;
   const pid = res.json().pid as number;
